@@ -22,6 +22,10 @@ export function parseDurationSeconds(value: unknown): number | undefined {
     return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : undefined;
 }
 
+function show(v: unknown): string {
+    return v === undefined ? "nothing" : JSON.stringify(v);
+}
+
 /** A problem with one field of the input, named as the user wrote it. */
 export interface FieldError {
     field: string;
@@ -78,7 +82,7 @@ export function parseSteps(input: unknown, field = "steps"): { steps: Step[]; er
             if (seconds === undefined || seconds <= 0) {
                 errors.push({
                     field: `${at}.pause.duration`,
-                    message: `must be a positive duration such as "30s", "2m" or 45 (seconds), got ${JSON.stringify(p && typeof p === "object" ? p.duration : p)}; an indefinite pause cannot be resumed in a pulumi up`,
+                    message: `must be a positive duration such as "30s", "2m" or 45 (seconds), got ${show(p && typeof p === "object" ? p.duration : p)}; an indefinite pause cannot be resumed in a pulumi up`,
                 });
                 return;
             }

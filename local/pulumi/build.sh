@@ -10,7 +10,7 @@
 #
 # CACHE_ROOT = ${XDG_CACHE_HOME:-$HOME/.cache}/progressive-delivery
 #
-# Usage: build.sh [all|cli|langhost|kubernetes|plugins]...   (default: all)
+# Usage: build.sh [all|cli|langhost|kubernetes|plugins|report]...   (default: all)
 #        FORCE=1 build.sh ...   rebuild even if the output exists
 #
 # Idempotent: a component whose output and stamp exist is skipped. Build logs,
@@ -22,9 +22,9 @@ PULUMI_VERSION=v3.274.1
 K8S_PROVIDER_VERSION=4.25.0
 # provider/v4 has no tags of its own; this pseudo-version is the v4.25.0 tag commit.
 K8S_PROVIDER_MODVER=v4.0.0-20260115033456-f47bc2d6f199
-# provider/v4 v4.25.0 wants sdk/v4 via `replace => ../sdk`; the provider binary does not
-# import it, but the module graph needs a served version to resolve.
-K8S_SDK_MODVER=v4.29.0
+# provider/v4 wants sdk/v4 via `replace => ../sdk` (it imports sdk/v4/go/kubernetes/yaml/v2 and
+# helm/v4); the proxy serves the sdk/v4 tag of the same release, so require that instead.
+K8S_SDK_MODVER=v4.25.0
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/progressive-delivery"
@@ -149,13 +149,114 @@ EOF
   log "pulumi: $("$out" version) ($(du -h "$out" | cut -f1)); module disk $(( $(mod_disk "$w") / 1024 )) MB"
 }
 
+# ---------------------------------------------------------------------------------
+# 2. Node.js language host (our own, source in langhost/; the upstream host module
+#    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 is not served)
+# ---------------------------------------------------------------------------------
+langhost_hash() {
+  (cd "$HERE/langhost" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)
+}
+
+build_langhost() {
+  local out="$CLI_DIR/bin/pulumi-language-nodejs" stamp="$CLI_DIR/bin/.pulumi-language-nodejs.src"
+  local h; h=$(langhost_hash)
+  if [[ -x $out && -z ${FORCE:-} && -f $stamp && $(cat "$stamp") == "$h" ]]; then
+    log "pulumi-language-nodejs already built: $out"; return 0
+  fi
+  # Build from a copy so that nothing (go.sum updates, build outputs) lands in the repo.
+  local w="$SRC_ROOT/pulumi-language-nodejs-$h"
+  rm -rf "$w"; mkdir -p "$w"; cp "$HERE"/langhost/go.mod "$HERE"/langhost/go.sum "$HERE"/langhost/*.go "$w/"
+  (cd "$w" && timed langhost-fetch go mod download)
+  local ld="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+  (cd "$w" && timed langhost-build go build -mod=readonly -p "$GO_P" -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "$ld" -o "$out.tmp" .)
+  mv "$out.tmp" "$out"
+  echo "$h" >"$stamp"
+  log "pulumi-language-nodejs: $("$out" -version) ($(du -h "$out" | cut -f1))"
+}
+
+# The dynamic-provider host that the upstream CLI distribution ships next to `pulumi`:
+# resolves @pulumi/pulumi/cmd/dynamic-provider from the working directory (the project).
+write_dynamic_provider_shim() {
+  local out="$CLI_DIR/bin/pulumi-resource-pulumi-nodejs"
+  cat >"$out.tmp" <<'SHIM'
+#!/bin/sh
+# Dynamic-provider host for Pulumi Node.js programs (same behaviour as the script shipped at
+# the root of the @pulumi/pulumi npm package): runs the project's own
+# @pulumi/pulumi/cmd/dynamic-provider, resolved from the current directory.
+script=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || exit 1
+exec node "$script" "$@"
+SHIM
+  chmod +x "$out.tmp"; mv "$out.tmp" "$out"
+}
+
+# ---------------------------------------------------------------------------------
+# 3. pulumi-kubernetes provider plugin
+# ---------------------------------------------------------------------------------
+build_kubernetes() {
+  local out="$K8S_DIR/bin/pulumi-resource-kubernetes"
+  if [[ -x $out && -z ${FORCE:-} ]]; then
+    log "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION already built: $out"; return 0
+  fi
+  local mod="github.com/pulumi/pulumi-kubernetes/provider/v4"
+  local w="$SRC_ROOT/pulumi-kubernetes-provider-v$K8S_PROVIDER_VERSION"
+  local dir
+  dir=$(cd "$SRC_ROOT" && go mod download -json "$mod@$K8S_PROVIDER_MODVER" | jq -r .Dir)
+  [[ -d $dir ]] || die "could not download $mod@$K8S_PROVIDER_MODVER"
+  rm -rf "$w"; cp -r "$dir" "$w"; chmod -R u+w "$w"
+  log "provider source copied to $w"
+  # replace sdk/v4 => ../sdk does not exist outside the upstream repo: use the served tag.
+  (cd "$w" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+      -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_SDK_MODVER")
+  (cd "$w" && timed k8s-fetch go list -mod=mod -deps -f '{{.ImportPath}}' ./cmd/pulumi-resource-kubernetes)
+  # Upstream: `VERSION=<ver> go generate cmd/pulumi-resource-kubernetes/main.go`, which runs
+  # generate.go: schema.json (+version) and terraform-mapping.json re-serialized compactly
+  # into the *-embed.json files that main.go embeds.
+  (cd "$w/cmd/pulumi-resource-kubernetes" && VERSION="$K8S_PROVIDER_VERSION" \
+      timed k8s-generate go run -mod=mod generate.go)
+  [[ -s $w/cmd/pulumi-resource-kubernetes/schema-embed.json && -s $w/cmd/pulumi-resource-kubernetes/terraform-mapping-embed.json ]] \
+    || die "schema generation produced no embed files"
+  local ld="-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION"
+  (cd "$w" && timed k8s-build go build -mod=mod -p "$GO_P" -trimpath -ldflags "$ld" \
+      -o "$out.tmp" ./cmd/pulumi-resource-kubernetes)
+  mv "$out.tmp" "$out"
+  log "pulumi-resource-kubernetes built ($(du -h "$out" | cut -f1)); module disk $(( $(mod_disk "$w") / 1024 )) MB"
+}
+
+# Install the provider into $PULUMI_HOME/plugins as resource-kubernetes-v4.25.0, which is the
+# exact version the @pulumi/kubernetes 4.25.0 npm package asks for.
+install_plugins() {
+  local pulumi="$CLI_DIR/bin/pulumi" bin="$K8S_DIR/bin/pulumi-resource-kubernetes"
+  local dest="$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+  [[ -x $pulumi && -x $bin ]] || die "build cli and kubernetes first"
+  if [[ -x $dest/pulumi-resource-kubernetes && -z ${FORCE:-} ]] && cmp -s "$bin" "$dest/pulumi-resource-kubernetes"; then
+    log "kubernetes plugin $K8S_PROVIDER_VERSION already installed in $PULUMI_HOME_DIR"; return 0
+  fi
+  PULUMI_HOME="$PULUMI_HOME_DIR" PULUMI_SKIP_UPDATE_CHECK=true \
+    "$pulumi" plugin install resource kubernetes "$K8S_PROVIDER_VERSION" --file "$bin" --reinstall
+  log "installed: $(PULUMI_HOME="$PULUMI_HOME_DIR" PULUMI_SKIP_UPDATE_CHECK=true "$pulumi" plugin ls 2>/dev/null | grep kubernetes || true)"
+}
+
+report() {
+  log "disk use:"
+  du -sh "$CLI_DIR" "$K8S_DIR" "$PULUMI_HOME_DIR" "$GOCACHE" "$SRC_ROOT" 2>/dev/null | sed 's/^/    /' >&2
+  if [[ -f $STATS ]]; then
+    log "build steps ($STATS):"
+    column -t -s $'\t' "$STATS" 2>/dev/null | sed 's/^/    /' >&2 || cat "$STATS" >&2
+  fi
+}
+
 main() {
   local targets=("$@")
   [[ ${#targets[@]} == 0 ]] && targets=(all)
   for t in "${targets[@]}"; do
     case $t in
-      all) build_cli ;;
+      all) build_cli; build_langhost; write_dynamic_provider_shim; build_kubernetes; install_plugins; report ;;
       cli) build_cli ;;
+      langhost) build_langhost; write_dynamic_provider_shim ;;
+      kubernetes) build_kubernetes ;;
+      plugins) install_plugins ;;
+      report) report ;;
       *) die "unknown target $t" ;;
     esac
   done
