@@ -413,7 +413,8 @@ export function validateConfig(raw: RawConfig): { config: ProgramConfig; errors:
         }
     }
     const kubernetes = {
-        context: c.optionalString("kubeContext", raw.kubeContext),
+        // "" is the declared default: use the kubeconfig's current context.
+        context: raw.kubeContext === "" ? undefined : c.optionalString("kubeContext", raw.kubeContext),
         hasKubeconfig: raw.hasKubeconfig ?? false,
     };
     const monitoring = validateMonitoring(c, raw.monitoring);
@@ -693,10 +694,14 @@ export function loadConfig(): { config: ProgramConfig; secrets: ProgramSecrets }
             return undefined;
         }
     };
+    // Optional strings are declared with the default "" (a declared key without a default is
+    // required by the CLI), so "" means unset.
+    const present = (key: string) => (pulumi.runtime.getConfig(prefix + key) ?? "") !== "";
+    const secret = (key: string) => (present(key) ? cfg.getSecret(key) : undefined);
     const { config, errors } = validateConfig({
         keys,
         kubeContext: cfg.get("kubeContext"),
-        hasKubeconfig: keys.includes("kubeconfig"),
+        hasKubeconfig: present("kubeconfig"),
         monitoring: object("monitoring"),
         ingressNginx: object("ingressNginx"),
         app: object("app"),
@@ -710,9 +715,9 @@ export function loadConfig(): { config: ProgramConfig; secrets: ProgramSecrets }
     return {
         config,
         secrets: {
-            kubeconfig: cfg.getSecret("kubeconfig"),
-            prometheusToken: cfg.getSecret("prometheusToken"),
-            prometheusPassword: cfg.getSecret("prometheusPassword"),
+            kubeconfig: secret("kubeconfig"),
+            prometheusToken: secret("prometheusToken"),
+            prometheusPassword: secret("prometheusPassword"),
         },
     };
 }

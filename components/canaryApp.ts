@@ -1,0 +1,265 @@
+// CanaryApp: one app released by canary. The graph (DESIGN.md, "Resource graph"):
+//
+//   Namespace, Services (stable, canary), Ingress (stable), Ingress (canary, nginx annotations)
+//   canary Deployment (template = desired; replicas left to the rollout)
+//     -> CanaryRollout (steps the weight, analyses; outputs promotedTemplate)
+//     -> stable Deployment (template = promotedTemplate)
+//     -> CanaryCompletion (weight 0, canary to 0 once stable runs the promoted template)
+//
+// If the rollout throws, the stable Deployment is never touched and the rollout's state keeps
+// the old inputs: the next `pulumi up` with the same config retries the canary.
+import { createHash } from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppConfig, RolloutConfig, ServiceRef, TlsConfig } from "./config";
+import { TEMPLATE_HASH_ANNOTATION } from "./rollout/kube";
+import { CanaryCompletion, CanaryRollout } from "./rollout/resources";
+
+export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
+
+export interface CanaryAppArgs {
+    app: AppConfig;
+    rollout: RolloutConfig;
+    /** ingressClassName of both Ingresses. Defaults to "nginx". */
+    ingressClassName?: string;
+    tls?: TlsConfig;
+    /** Where the analysis reads metrics. */
+    prometheus: { url?: pulumi.Input<string>; service?: pulumi.Input<ServiceRef | undefined>; username?: string; timeoutSeconds: number };
+    /** Prometheus scrape interval in seconds; the rate window never gets shorter than 4x this. */
+    scrapeIntervalSeconds: number;
+    /** Secrets, passed to the dynamic resources only (encrypted in state, never in outputs). */
+    kubeconfig?: pulumi.Input<string>;
+    kubeContext?: string;
+    prometheusToken?: pulumi.Input<string>;
+    prometheusPassword?: pulumi.Input<string>;
+    /** Resources the release waits for (e.g. the ServiceMonitor, so metrics exist). */
+    dependsOn?: pulumi.Resource[];
+}
+
+/** The desired pod template, without the track label (the same for canary and stable). */
+export function podTemplate(app: AppConfig): Record<string, unknown> {
+    const probe = (p: AppConfig["readinessProbe"]) => ({
+        httpGet: { path: p.path, port: "http" },
+        initialDelaySeconds: p.initialDelaySeconds,
+        periodSeconds: p.periodSeconds,
+        failureThreshold: p.failureThreshold,
+    });
+    return {
+        metadata: { labels: { app: app.name } },
+        spec: {
+            containers: [
+                {
+                    name: app.name,
+                    image: app.image,
+                    ports: [{ name: "http", containerPort: app.port, protocol: "TCP" }],
+                    resources: app.resources,
+                    readinessProbe: probe(app.readinessProbe),
+                    ...(app.livenessProbe ? { livenessProbe: probe(app.livenessProbe) } : {}),
+                },
+            ],
+        },
+    };
+}
+
+/** The template with the track label that the stable or canary Service selects. */
+export function withTrack(template: Record<string, unknown>, track: "stable" | "canary"): Record<string, unknown> {
+    const metadata = (template.metadata ?? {}) as { labels?: Record<string, string> };
+    return { ...template, metadata: { ...metadata, labels: { ...metadata.labels, track } } };
+}
+
+/** sha256 of the template's canonical JSON: what triggers a canary run. */
+export function templateHash(template: unknown): string {
+    const canonical = (v: unknown): unknown =>
+        Array.isArray(v)
+            ? v.map(canonical)
+            : v && typeof v === "object"
+              ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+              : v;
+    return createHash("sha256").update(JSON.stringify(canonical(template))).digest("hex");
+}
+
+export class CanaryApp extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly stableService: pulumi.Output<string>;
+    readonly canaryService: pulumi.Output<string>;
+    readonly rollout: CanaryRollout;
+    readonly stable: k8s.apps.v1.Deployment;
+    readonly canary: k8s.apps.v1.Deployment;
+    readonly canaryIngress: k8s.networking.v1.Ingress;
+    readonly stableIngress: k8s.networking.v1.Ingress;
+
+    constructor(name: string, args: CanaryAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("progressive-delivery:app:CanaryApp", name, {}, opts);
+        const { app, rollout } = args;
+        if (rollout.steps.length === 0) {
+            throw new pulumi.ResourceError(`CanaryApp ${name}: rollout.steps is empty; give at least one step`, this);
+        }
+        const parent = { parent: this };
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: app.namespace } }, parent);
+        const namespace = ns.metadata.name;
+        const names = { stable: `${app.name}-stable`, canary: `${app.name}-canary` };
+        const labels = (track: "stable" | "canary") => ({ app: app.name, track });
+
+        const service = (track: "stable" | "canary") =>
+            new k8s.core.v1.Service(
+                `${name}-${track}`,
+                {
+                    metadata: { name: names[track], namespace, labels: labels(track) },
+                    spec: { selector: labels(track), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+                },
+                parent,
+            );
+        const stableSvc = service("stable");
+        const canarySvc = service("canary");
+
+        const tls = args.tls?.enabled ? args.tls : undefined;
+        const issuer = tls ? this.issuer(app.name, tls, namespace, args.ingressClassName ?? "nginx") : undefined;
+        const ingress = (resourceName: string, ingressName: string, svc: k8s.core.v1.Service, annotations: Record<string, string>) =>
+            new k8s.networking.v1.Ingress(
+                resourceName,
+                {
+                    metadata: { name: ingressName, namespace, labels: { app: app.name }, annotations },
+                    spec: {
+                        ingressClassName: args.ingressClassName ?? "nginx",
+                        tls: tls ? [{ hosts: [app.host], secretName: tls.secretName }] : undefined,
+                        rules: [
+                            {
+                                host: app.host,
+                                http: {
+                                    paths: [{ path: app.path, pathType: "Prefix", backend: { service: { name: svc.metadata.name, port: { name: "http" } } } }],
+                                },
+                            },
+                        ],
+                    },
+                },
+                { parent: this, dependsOn: issuer ? [issuer] : [] },
+            );
+        this.stableIngress = ingress(`${name}-stable`, app.name, stableSvc, issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {});
+        // The weight annotation is left out: the rollout owns it (own field manager).
+        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, { [CANARY_ANNOTATION]: "true" });
+
+        const desired = podTemplate(app);
+        const hash = templateHash(desired);
+        this.canary = new k8s.apps.v1.Deployment(
+            `${name}-canary`,
+            {
+                metadata: { name: names.canary, namespace, labels: labels("canary") },
+                // No `replicas`: the rollout scales the canary, and SSA leaves the field to it.
+                spec: { selector: { matchLabels: labels("canary") }, template: withTrack(desired, "canary") },
+            },
+            parent,
+        );
+
+        this.rollout = new CanaryRollout(
+            `${name}-rollout`,
+            {
+                app: app.name,
+                namespace,
+                canaryDeployment: names.canary,
+                stableDeployment: names.stable,
+                canaryIngress: this.canaryIngress.metadata.name,
+                canaryService: canarySvc.metadata.name,
+                stableService: stableSvc.metadata.name,
+                template: desired,
+                templateHash: hash,
+                totalReplicas: app.replicas,
+                steps: rollout.steps,
+                deadlineSeconds: rollout.deadlineSeconds,
+                metrics: rollout.metrics,
+                judge: rollout.judge,
+                scrapeIntervalSeconds: args.scrapeIntervalSeconds,
+                prometheus: pulumi.output(args.prometheus).apply((p) => ({
+                    ...(p.url ? { url: p.url } : {}),
+                    ...(p.service ? { service: p.service } : {}),
+                    ...(p.username ? { username: p.username } : {}),
+                    timeoutSeconds: p.timeoutSeconds,
+                })),
+                prometheusToken: args.prometheusToken,
+                prometheusPassword: args.prometheusPassword,
+                kubeconfig: args.kubeconfig,
+                kubeContext: args.kubeContext,
+            },
+            { parent: this, dependsOn: [this.canary, this.canaryIngress, canarySvc, stableSvc, this.stableIngress, ...(args.dependsOn ?? [])] },
+        );
+
+        this.stable = new k8s.apps.v1.Deployment(
+            `${name}-stable`,
+            {
+                metadata: {
+                    name: names.stable,
+                    namespace,
+                    labels: labels("stable"),
+                    annotations: { [TEMPLATE_HASH_ANNOTATION]: this.rollout.promotedHash },
+                },
+                spec: {
+                    replicas: app.replicas,
+                    selector: { matchLabels: labels("stable") },
+                    template: this.rollout.promotedTemplate.apply((t) => withTrack(t, "stable")),
+                },
+            },
+            parent,
+        );
+
+        new CanaryCompletion(
+            `${name}-completion`,
+            {
+                namespace,
+                canaryDeployment: names.canary,
+                stableDeployment: names.stable,
+                canaryIngress: this.canaryIngress.metadata.name,
+                promotedHash: this.stable.metadata.annotations.apply((a) => a[TEMPLATE_HASH_ANNOTATION]),
+                kubeconfig: args.kubeconfig,
+                kubeContext: args.kubeContext,
+            },
+            { parent: this, dependsOn: [this.stable] },
+        );
+
+        const scheme = tls ? "https" : "http";
+        this.url = pulumi.output(`${scheme}://${app.host}${app.path}`);
+        this.stableService = stableSvc.metadata.name;
+        this.canaryService = canarySvc.metadata.name;
+        this.registerOutputs({
+            url: this.url,
+            stableService: this.stableService,
+            canaryService: this.canaryService,
+            promotedHash: this.rollout.promotedHash,
+            lastRun: this.rollout.lastRun,
+        });
+    }
+
+    /** A cert-manager Issuer in the app's namespace: self-signed, or ACME over HTTP-01. */
+    private issuer(name: string, tls: TlsConfig, namespace: pulumi.Input<string>, ingressClassName: string): k8s.apiextensions.CustomResource {
+        const spec =
+            tls.issuer === "acme"
+                ? {
+                      acme: {
+                          email: tls.acme!.email,
+                          server: tls.acme!.server,
+                          privateKeySecretRef: { name: `${name}-acme-account` },
+                          solvers: [{ http01: { ingress: { ingressClassName } } }],
+                      },
+                  }
+                : { selfSigned: {} };
+        // cert-manager itself (its CRDs and webhook), when this stack should install it.
+        const certManager = tls.installCertManager
+            ? new k8s.helm.v3.Release(
+                  `${name}-cert-manager`,
+                  {
+                      name: "cert-manager",
+                      namespace: "cert-manager",
+                      createNamespace: true,
+                      chart: tls.certManagerChart.name,
+                      version: tls.certManagerChart.version,
+                      repositoryOpts: { repo: tls.certManagerChart.repo },
+                      values: { crds: { enabled: true } },
+                  },
+                  { parent: this },
+              )
+            : undefined;
+        return new k8s.apiextensions.CustomResource(
+            `${name}-issuer`,
+            { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: `${name}-issuer`, namespace }, spec },
+            { parent: this, dependsOn: certManager ? [certManager] : [] },
+        );
+    }
+}

@@ -1,0 +1,73 @@
+// pulumi.runtime.setMocks with a recorder: every registered resource is kept with its inputs,
+// and anything this program should never create or call throws ("Mock not implemented").
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    provider?: string;
+}
+
+/** Resource types the program may create, with the extra state each returns. */
+const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+    "pulumi:providers:kubernetes": () => ({}),
+    "kubernetes:core/v1:Namespace": () => ({}),
+    "kubernetes:core/v1:Service": () => ({}),
+    "kubernetes:apps/v1:Deployment": () => ({}),
+    "kubernetes:networking.k8s.io/v1:Ingress": () => ({}),
+    "kubernetes:helm.sh/v3:Release": () => ({ status: { status: "deployed" } }),
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": () => ({}),
+    "kubernetes:cert-manager.io/v1:Issuer": () => ({}),
+    "pulumi-nodejs:progressive-delivery:CanaryRollout": (i) => ({ promotedTemplate: i.template, promotedHash: i.templateHash, lastRun: null }),
+    "pulumi-nodejs:progressive-delivery:CanaryCompletion": () => ({}),
+};
+
+export function installMocks(stack = "test"): Recorded[] {
+    const created: Recorded[] = [];
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                // Our own components register too; they have no state of their own.
+                const extra = args.type.startsWith("progressive-delivery:") ? () => ({}) : KNOWN[args.type];
+                if (!extra) {
+                    throw new Error(`Mock not implemented for resource type ${args.type} (${args.name})`);
+                }
+                created.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra(args.inputs) } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                throw new Error(`Mock not implemented for call ${args.token}`);
+            },
+        },
+        "progressive-delivery",
+        stack,
+        false,
+    );
+    return created;
+}
+
+/** The value of an Output, awaited (no `done` inside `.apply`). */
+export function valueOf<T>(o: pulumi.Input<T> | undefined): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)));
+}
+
+/** Lets the runtime finish registering resources whose inputs are Outputs. */
+export async function settle(): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+}
+
+export function byType(created: Recorded[], type: string): Recorded[] {
+    return created.filter((r) => r.type.endsWith(type));
+}
+
+export function one(created: Recorded[], type: string, name?: string): Recorded {
+    const found = byType(created, type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    }
+    return found[0];
+}
