@@ -19,9 +19,11 @@ const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unkn
     "kubernetes:helm.sh/v3:Release": () => ({ status: { status: "deployed" } }),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": () => ({}),
     "kubernetes:cert-manager.io/v1:Issuer": () => ({}),
-    "pulumi-nodejs:progressive-delivery:CanaryRollout": (i) => ({ promotedTemplate: i.template, promotedHash: i.templateHash, lastRun: null }),
-    "pulumi-nodejs:progressive-delivery:CanaryCompletion": () => ({}),
+    "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout": (i) => ({ promotedTemplate: i.template, promotedHash: i.templateHash, lastRun: null }),
+    "pulumi-nodejs:dynamic/progressive-delivery:CanaryCompletion": () => ({}),
 };
+
+let registered = 0;
 
 export function installMocks(stack = "test"): Recorded[] {
     const created: Recorded[] = [];
@@ -33,6 +35,7 @@ export function installMocks(stack = "test"): Recorded[] {
                 if (!extra) {
                     throw new Error(`Mock not implemented for resource type ${args.type} (${args.name})`);
                 }
+                registered++;
                 created.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra(args.inputs) } };
             },
@@ -52,12 +55,17 @@ export function valueOf<T>(o: pulumi.Input<T> | undefined): Promise<T> {
     return new Promise((resolve) => pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)));
 }
 
-/** Lets the runtime finish registering resources whose inputs are Outputs. */
+/**
+ * Lets the runtime finish registering resources whose inputs are Outputs (dynamic resources
+ * also serialize their provider first): waits until nothing new was registered for 300 ms.
+ */
 export async function settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-        await new Promise((r) => setImmediate(r));
+    const deadline = Date.now() + 30_000;
+    let seen = -1;
+    while (seen !== registered && Date.now() < deadline) {
+        seen = registered;
+        await new Promise((r) => setTimeout(r, 300));
     }
-    await new Promise((r) => setTimeout(r, 50));
 }
 
 export function byType(created: Recorded[], type: string): Recorded[] {
