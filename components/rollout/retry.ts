@@ -55,7 +55,15 @@ export function isTransientHttp(e: unknown, conflictIsTransient = false): boolea
 
 export function errorText(e: unknown): string {
     const status = statusOf(e);
-    const body = (e as { body?: unknown; response?: { data?: unknown } })?.body ?? (e as { response?: { data?: unknown } })?.response?.data;
+    let body = (e as { body?: unknown; response?: { data?: unknown } })?.body ?? (e as { response?: { data?: unknown } })?.response?.data;
+    if (typeof body === "string") {
+        // client-node's ApiException carries the API server's Status as a JSON string.
+        try {
+            body = JSON.parse(body);
+        } catch {
+            // not JSON: keep the error's own message
+        }
+    }
     let message = (e as Error)?.message ?? String(e);
     if (body && typeof body === "object" && "message" in body) {
         message = String((body as { message: unknown }).message);
