@@ -208,7 +208,6 @@ build_kubernetes() {
   # replace sdk/v4 => ../sdk does not exist outside the upstream repo: use the served tag.
   (cd "$w" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
       -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_SDK_MODVER")
-  (cd "$w" && timed k8s-fetch go list -mod=mod -deps -f '{{.ImportPath}}' ./cmd/pulumi-resource-kubernetes)
   # Upstream: `VERSION=<ver> go generate cmd/pulumi-resource-kubernetes/main.go`, which runs
   # generate.go: schema.json (+version) and terraform-mapping.json re-serialized compactly
   # into the *-embed.json files that main.go embeds.
@@ -216,6 +215,8 @@ build_kubernetes() {
       timed k8s-generate go run -mod=mod generate.go)
   [[ -s $w/cmd/pulumi-resource-kubernetes/schema-embed.json && -s $w/cmd/pulumi-resource-kubernetes/terraform-mapping-embed.json ]] \
     || die "schema generation produced no embed files"
+  # Resolve and download the provider's dependencies (timed apart from the compile).
+  (cd "$w" && timed k8s-fetch go list -mod=mod -deps -f '{{.ImportPath}}' ./cmd/pulumi-resource-kubernetes)
   local ld="-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION"
   (cd "$w" && timed k8s-build go build -mod=mod -p "$GO_P" -trimpath -ldflags "$ld" \
       -o "$out.tmp" ./cmd/pulumi-resource-kubernetes)

@@ -1,0 +1,345 @@
+// `npm run bench [-- --json FILE] [--svg FILE] [--trials N] [--seed N] [--only TEXT]`
+//
+// Decision time and decision quality of three policies on the same simulated trials: the
+// tutorial's Argo-style threshold, a Flagger-style threshold, and the judge. Each trial runs the
+// engine's real runRollout with a fake clock, the policy's real metrics, and a simulated
+// Prometheus (world.ts, promql.ts). Prints a table, the targets of issue 7 with PASS/FAIL, and
+// writes a chart (default test/bench/out/verdicts.svg) and, with --json, the results.
+import * as fs from "fs";
+import * as path from "path";
+import { DEFAULTS } from "../../components/config";
+import { assess } from "../../components/rollout/analysis";
+import { runRollout } from "../../components/rollout/engine";
+import { SequentialParams } from "../../components/rollout/judge";
+import { FakeClock } from "../support/fakes";
+import { DEADLINE_SECONDS, policies, Policy, PolicyName } from "./policies";
+import { hash32 } from "./prng";
+import { chart } from "./svg";
+import { expectedDecision, Expected } from "./theory";
+import { Scenario, SimPrometheus, World } from "./world";
+
+const SCRAPE_SECONDS = 10;
+const RPS = [0.2, 2, 20, 200];
+const STABLE_ERROR_RATE = 0.01;
+const CANARY_ERROR_RATES = [0.01, 0.02, 0.05, 0.3];
+/** "Caught within 5 minutes" for the 1% -> 5% target. */
+const CATCH_SECONDS = 300;
+
+interface Options {
+    json?: string;
+    svg: string;
+    trials: number;
+    seed: number;
+    only?: string;
+}
+
+function options(argv: string[]): Options {
+    const o: Options = { svg: path.join(__dirname, "out", "verdicts.svg"), trials: 500, seed: 20240607 };
+    for (let i = 0; i < argv.length; i++) {
+        const next = () => {
+            const v = argv[++i];
+            if (v === undefined) {
+                throw new Error(`${argv[i - 1]} needs a value`);
+            }
+            return v;
+        };
+        switch (argv[i]) {
+            case "--json":
+                o.json = next();
+                break;
+            case "--svg":
+                o.svg = next();
+                break;
+            case "--trials":
+                o.trials = Number(next());
+                break;
+            case "--seed":
+                o.seed = Number(next());
+                break;
+            case "--only":
+                o.only = next();
+                break;
+            default:
+                throw new Error(`unknown option ${argv[i]}; use --json FILE, --svg FILE, --trials N, --seed N, --only TEXT`);
+        }
+    }
+    return o;
+}
+
+function scenarios(): Scenario[] {
+    const out: Scenario[] = [];
+    for (const bursty of [false, true]) {
+        for (const rps of RPS) {
+            for (const canaryErrorRate of CANARY_ERROR_RATES) {
+                out.push({
+                    name: `${rps}rps-canary${+(canaryErrorRate * 100).toFixed(1)}%-${bursty ? "bursty" : "steady"}`,
+                    rps,
+                    stableErrorRate: STABLE_ERROR_RATE,
+                    canaryErrorRate,
+                    bursty,
+                });
+            }
+        }
+    }
+    return out;
+}
+
+type Outcome = { kind: "promoted" | "rolledBack" | "inconclusive"; seconds: number };
+
+async function trial(sc: Scenario, policy: Policy, seed: number): Promise<Outcome> {
+    const clock = new FakeClock();
+    const world = new World(sc, seed, clock.now(), SCRAPE_SECONDS, DEADLINE_SECONDS + 60);
+    const source = new SimPrometheus(world, () => clock.now());
+    const metrics = policy.metrics(source);
+    const noop = async () => {};
+    const r = await runRollout(
+        { app: "rollouts-demo", steps: policy.steps, totalReplicas: 4, deadlineSeconds: DEADLINE_SECONDS, metrics },
+        {
+            router: { setWeight: async (w) => world.setWeight(clock.now(), w) },
+            workloads: { scaleCanary: noop, waitCanaryReady: noop },
+            clock,
+            report: () => {},
+        },
+    );
+    if (r.verdict === "Promoted") {
+        return { kind: "promoted", seconds: r.durationSeconds };
+    }
+    const failed = metrics.some(
+        (m) => assess(r.measurements.filter((x) => x.metric === m.name), m.limits).status === "Failed",
+    );
+    return { kind: failed ? "rolledBack" : "inconclusive", seconds: r.durationSeconds };
+}
+
+function median(xs: number[]): number | null {
+    if (xs.length === 0) {
+        return null;
+    }
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Nearest-rank percentile. */
+function percentile(xs: number[], p: number): number | null {
+    if (xs.length === 0) {
+        return null;
+    }
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.max(0, Math.ceil(p * s.length) - 1)];
+}
+
+export interface Row {
+    name: string;
+    rps: number;
+    stableErrorRate: number;
+    canaryErrorRate: number;
+    bursty: boolean;
+    policy: PolicyName;
+    trials: number;
+    rollbackSeconds: { median: number | null; p95: number | null };
+    /** Bad canary (error rate above stable's) promoted, over all trials; 0 for healthy ones. */
+    missedRate: number;
+    /** Healthy canary (rate == stable's) rolled back, over all trials; 0 for bad ones. */
+    falseRollbackRate: number;
+    promoteSeconds: { median: number | null };
+    promotedRate: number;
+    rolledBackRate: number;
+    inconclusiveRate: number;
+    inconclusive: number;
+    /** Bad canaries rolled back within 300s of their first traffic. */
+    caughtWithin5mRate: number;
+    inconclusiveSeconds: { median: number | null };
+    /** Wald's approximation of the judge's expected decision (steady scenarios, ours). */
+    theory?: { decision: Expected["decision"]; seconds: number | null; canaryRequests: number; failures: number };
+}
+
+function summarize(sc: Scenario, policy: PolicyName, outcomes: Outcome[], theory?: Expected): Row {
+    const n = outcomes.length;
+    const bad = sc.canaryErrorRate > sc.stableErrorRate;
+    const of = (k: Outcome["kind"]) => outcomes.filter((o) => o.kind === k);
+    const rolled = of("rolledBack").map((o) => o.seconds);
+    const promoted = of("promoted").map((o) => o.seconds);
+    const inconclusive = of("inconclusive").map((o) => o.seconds);
+    const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+    return {
+        name: sc.name,
+        rps: sc.rps,
+        stableErrorRate: sc.stableErrorRate,
+        canaryErrorRate: sc.canaryErrorRate,
+        bursty: sc.bursty,
+        policy,
+        trials: n,
+        rollbackSeconds: { median: round(median(rolled)), p95: round(percentile(rolled, 0.95)) },
+        missedRate: bad ? promoted.length / n : 0,
+        falseRollbackRate: bad ? 0 : rolled.length / n,
+        promoteSeconds: { median: round(median(promoted)) },
+        promotedRate: promoted.length / n,
+        rolledBackRate: rolled.length / n,
+        inconclusiveRate: inconclusive.length / n,
+        inconclusive: inconclusive.length,
+        caughtWithin5mRate: bad ? rolled.filter((s) => s <= CATCH_SECONDS).length / n : 0,
+        inconclusiveSeconds: { median: round(median(inconclusive)) },
+        theory: theory && {
+            decision: theory.decision,
+            seconds: Number.isFinite(theory.seconds) ? theory.seconds : null,
+            canaryRequests: Math.round(theory.canaryRequests),
+            failures: Math.round(theory.failures * 10) / 10,
+        },
+    };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const sec = (x: number | null) => (x === null ? "-" : `${Math.round(x)}s`);
+
+function table(rows: Row[]): string {
+    const head = [
+        "scenario", "policy", "promoted", "rolled back", "inconcl.", "rollback med/p95",
+        "missed", "false rb", "promote med", "caught<=5m", "Wald E[T] (ours)",
+    ];
+    const lines = rows.map((r) => [
+        r.name,
+        r.policy,
+        pct(r.promotedRate),
+        pct(r.rolledBackRate),
+        `${r.inconclusive}`,
+        `${sec(r.rollbackSeconds.median)}/${sec(r.rollbackSeconds.p95)}`,
+        r.canaryErrorRate > r.stableErrorRate ? pct(r.missedRate) : "",
+        r.canaryErrorRate > r.stableErrorRate ? "" : pct(r.falseRollbackRate),
+        sec(r.promoteSeconds.median),
+        r.canaryErrorRate > r.stableErrorRate ? pct(r.caughtWithin5mRate) : "",
+        r.theory
+            ? `${r.theory.decision} ${sec(r.theory.seconds)} (${r.theory.canaryRequests} canary req, ` +
+              `${r.theory.failures} failures)`
+            : "",
+    ]);
+    const all = [head, ...lines];
+    const widths = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
+    return all.map((l) => l.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+interface Check {
+    target: string;
+    pass: boolean;
+    detail: string;
+}
+
+function checks(rows: Row[]): Check[] {
+    const find = (rps: number, rate: number, bursty: boolean, policy: PolicyName) =>
+        rows.find((r) => r.rps === rps && r.canaryErrorRate === rate && r.bursty === bursty && r.policy === policy);
+    const out: Check[] = [];
+    for (const bursty of [false, true]) {
+        const ours = find(20, 0.3, bursty, "ours");
+        const tut = find(20, 0.3, bursty, "tutorial");
+        if (ours && tut) {
+            const o = ours.rollbackSeconds.median;
+            const t = tut.rollbackSeconds.median;
+            out.push({
+                target: `30% canary at 20 rps (${bursty ? "bursty" : "steady"}) rolled back in <= 1/10 of the tutorial's time`,
+                pass: o !== null && t !== null && o <= t / 10 && ours.rolledBackRate >= 0.99,
+                detail:
+                    `median ${sec(o)} vs ${sec(t)} (ratio ${o !== null && t ? (o / t).toFixed(3) : "-"}), ` +
+                    `p95 ${sec(ours.rollbackSeconds.p95)} vs ${sec(tut.rollbackSeconds.p95)}, rolled back ${pct(ours.rolledBackRate)}`,
+            });
+        }
+    }
+    const healthy = rows.filter((r) => r.policy === "ours" && r.canaryErrorRate === r.stableErrorRate);
+    if (healthy.length) {
+        const worst = healthy.reduce((a, b) => (b.falseRollbackRate > a.falseRollbackRate ? b : a));
+        out.push({
+            target: "false rollbacks of healthy canaries <= 0.5% at every traffic level (steady and bursty)",
+            pass: healthy.every((r) => r.falseRollbackRate <= 0.005),
+            detail:
+                healthy.map((r) => `${r.rps}rps${r.bursty ? "/bursty" : ""} ${pct(r.falseRollbackRate)}`).join(", ") +
+                `; worst ${worst.name}`,
+        });
+    }
+    for (const bursty of [false, true]) {
+        const ours = find(20, 0.05, bursty, "ours");
+        if (ours) {
+            out.push({
+                target: `1% -> 5% at 20 rps (${bursty ? "bursty" : "steady"}) caught >= 95% within 5 minutes`,
+                pass: ours.caughtWithin5mRate >= 0.95,
+                detail: `${pct(ours.caughtWithin5mRate)} within 300s (median ${sec(ours.rollbackSeconds.median)}, missed ${pct(ours.missedRate)})`,
+            });
+        }
+    }
+    const low = rows.filter((r) => r.policy === "ours" && r.rps === 0.2);
+    if (low.length) {
+        const healthyLow = low.filter((r) => r.canaryErrorRate === r.stableErrorRate);
+        out.push({
+            target: "low traffic (0.2 rps): never a pass; a healthy canary waits and ends Inconclusive",
+            pass:
+                low.every((r) => r.promotedRate === 0) &&
+                healthyLow.every((r) => r.inconclusiveRate + r.falseRollbackRate === 1),
+            detail: low
+                .map(
+                    (r) =>
+                        `canary ${+(r.canaryErrorRate * 100).toFixed(1)}%${r.bursty ? "/bursty" : ""}: promoted ${pct(r.promotedRate)}, ` +
+                        `inconclusive ${r.inconclusive} (median ${sec(r.inconclusiveSeconds.median)}), rolled back ${pct(r.rolledBackRate)}`,
+                )
+                .join("; "),
+        });
+    }
+    return out;
+}
+
+async function main() {
+    const o = options(process.argv.slice(2));
+    const started = Date.now();
+    const all = policies(SCRAPE_SECONDS);
+    const judge = DEFAULTS.rollout.judge;
+    const params: SequentialParams = {
+        tolerance: judge.tolerance,
+        falseRollbackRate: judge.falseRollbackRate,
+        missedDetectionRate: judge.missedDetectionRate,
+        minRequests: judge.minRequests,
+    };
+    console.log(`bench: ${o.trials} trials per scenario and policy, seed ${o.seed}, scrape interval ${SCRAPE_SECONDS}s, deadline ${DEADLINE_SECONDS}s`);
+    for (const p of all) {
+        console.log(`  ${p.name}: ${p.describe}`);
+    }
+    const rows: Row[] = [];
+    for (const sc of scenarios().filter((s) => !o.only || s.name.includes(o.only))) {
+        const outcomes = all.map(() => [] as Outcome[]);
+        for (let t = 0; t < o.trials; t++) {
+            const seed = hash32(o.seed, t);
+            for (let i = 0; i < all.length; i++) {
+                outcomes[i].push(await trial(sc, all[i], seed));
+            }
+        }
+        const ours = all.findIndex((p) => p.name === "ours");
+        const theory = sc.bursty
+            ? undefined
+            : expectedDecision(all[ours].steps, sc.rps, sc.stableErrorRate, sc.canaryErrorRate, params, DEADLINE_SECONDS);
+        all.forEach((p, i) => rows.push(summarize(sc, p.name, outcomes[i], p.name === "ours" ? theory : undefined)));
+        process.stderr.write(`  ${sc.name} done at ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    }
+    console.log("");
+    console.log(table(rows));
+    console.log("");
+    console.log("Wald E[T]: expected seconds from the canary's first request to the judge's decision, by Wald's");
+    console.log("approximation with stable's rate known (no overshoot, no Prometheus delay); a healthy canary is");
+    console.log("promoted at the analysis step after the 240s of pauses at the earliest.");
+    console.log("");
+    const cs = checks(rows);
+    for (const c of cs) {
+        console.log(`${c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.detail}`);
+    }
+    fs.mkdirSync(path.dirname(o.svg), { recursive: true });
+    fs.writeFileSync(
+        o.svg,
+        chart(rows, `Canary verdicts: ${o.trials} trials per bar, stable at ${STABLE_ERROR_RATE * 100}% errors`),
+    );
+    console.log(`chart: ${o.svg}`);
+    if (o.json) {
+        fs.mkdirSync(path.dirname(path.resolve(o.json)), { recursive: true });
+        fs.writeFileSync(o.json, JSON.stringify({ scenarios: rows, checks: cs }, null, 2) + "\n");
+        console.log(`json: ${o.json}`);
+    }
+    console.log(`took ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
