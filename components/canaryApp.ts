@@ -24,7 +24,12 @@ export interface CanaryAppArgs {
     ingressClassName?: string;
     tls?: TlsConfig;
     /** Where the analysis reads metrics. */
-    prometheus: { url?: pulumi.Input<string>; service?: pulumi.Input<ServiceRef | undefined>; username?: string; timeoutSeconds: number };
+    prometheus: {
+        url?: pulumi.Input<string>;
+        service?: pulumi.Input<ServiceRef | undefined>;
+        username?: string;
+        timeoutSeconds: number;
+    };
     /** Prometheus scrape interval in seconds; the rate window never gets shorter than 4x this. */
     scrapeIntervalSeconds: number;
     /** Secrets, passed to the dynamic resources only (encrypted in state, never in outputs). */
@@ -62,7 +67,10 @@ export function podTemplate(app: AppConfig): Record<string, unknown> {
 }
 
 /** The template with the track label that the stable or canary Service selects. */
-export function withTrack(template: Record<string, unknown>, track: "stable" | "canary"): Record<string, unknown> {
+export function withTrack(
+    template: Record<string, unknown>,
+    track: "stable" | "canary",
+): Record<string, unknown> {
     const metadata = (template.metadata ?? {}) as { labels?: Record<string, string> };
     return { ...template, metadata: { ...metadata, labels: { ...metadata.labels, track } } };
 }
@@ -73,9 +81,15 @@ export function templateHash(template: unknown): string {
         Array.isArray(v)
             ? v.map(canonical)
             : v && typeof v === "object"
-              ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+              ? Object.fromEntries(
+                    Object.keys(v)
+                        .sort()
+                        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+                )
               : v;
-    return createHash("sha256").update(JSON.stringify(canonical(template))).digest("hex");
+    return createHash("sha256")
+        .update(JSON.stringify(canonical(template)))
+        .digest("hex");
 }
 
 export class CanaryApp extends pulumi.ComponentResource {
@@ -92,10 +106,17 @@ export class CanaryApp extends pulumi.ComponentResource {
         super("progressive-delivery:app:CanaryApp", name, {}, opts);
         const { app, rollout } = args;
         if (rollout.steps.length === 0) {
-            throw new pulumi.ResourceError(`CanaryApp ${name}: rollout.steps is empty; give at least one step`, this);
+            throw new pulumi.ResourceError(
+                `CanaryApp ${name}: rollout.steps is empty; give at least one step`,
+                this,
+            );
         }
         const parent = { parent: this };
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: app.namespace } }, parent);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: app.namespace } },
+            parent,
+        );
         const namespace = ns.metadata.name;
         const names = { stable: `${app.name}-stable`, canary: `${app.name}-canary` };
         const labels = (track: "stable" | "canary") => ({ app: app.name, track });
@@ -105,7 +126,10 @@ export class CanaryApp extends pulumi.ComponentResource {
                 `${name}-${track}`,
                 {
                     metadata: { name: names[track], namespace, labels: labels(track) },
-                    spec: { selector: labels(track), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+                    spec: {
+                        selector: labels(track),
+                        ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+                    },
                 },
                 parent,
             );
@@ -113,12 +137,24 @@ export class CanaryApp extends pulumi.ComponentResource {
         const canarySvc = service("canary");
 
         const tls = args.tls?.enabled ? args.tls : undefined;
-        const issuer = tls ? this.issuer(app.name, tls, namespace, args.ingressClassName ?? "nginx") : undefined;
-        const ingress = (resourceName: string, ingressName: string, svc: k8s.core.v1.Service, annotations: Record<string, string>) =>
+        const issuer = tls
+            ? this.issuer(app.name, tls, namespace, args.ingressClassName ?? "nginx")
+            : undefined;
+        const ingress = (
+            resourceName: string,
+            ingressName: string,
+            svc: k8s.core.v1.Service,
+            annotations: Record<string, string>,
+        ) =>
             new k8s.networking.v1.Ingress(
                 resourceName,
                 {
-                    metadata: { name: ingressName, namespace, labels: { app: app.name }, annotations },
+                    metadata: {
+                        name: ingressName,
+                        namespace,
+                        labels: { app: app.name },
+                        annotations,
+                    },
                     spec: {
                         ingressClassName: args.ingressClassName ?? "nginx",
                         tls: tls ? [{ hosts: [app.host], secretName: tls.secretName }] : undefined,
@@ -126,7 +162,18 @@ export class CanaryApp extends pulumi.ComponentResource {
                             {
                                 host: app.host,
                                 http: {
-                                    paths: [{ path: app.path, pathType: "Prefix", backend: { service: { name: svc.metadata.name, port: { name: "http" } } } }],
+                                    paths: [
+                                        {
+                                            path: app.path,
+                                            pathType: "Prefix",
+                                            backend: {
+                                                service: {
+                                                    name: svc.metadata.name,
+                                                    port: { name: "http" },
+                                                },
+                                            },
+                                        },
+                                    ],
                                 },
                             },
                         ],
@@ -134,9 +181,16 @@ export class CanaryApp extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: issuer ? [issuer] : [] },
             );
-        this.stableIngress = ingress(`${name}-stable`, app.name, stableSvc, issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {});
+        this.stableIngress = ingress(
+            `${name}-stable`,
+            app.name,
+            stableSvc,
+            issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {},
+        );
         // The weight annotation is left out: the rollout owns it (own field manager).
-        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, { [CANARY_ANNOTATION]: "true" });
+        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, {
+            [CANARY_ANNOTATION]: "true",
+        });
 
         const desired = podTemplate(app);
         const hash = templateHash(desired);
@@ -145,7 +199,10 @@ export class CanaryApp extends pulumi.ComponentResource {
             {
                 metadata: { name: names.canary, namespace, labels: labels("canary") },
                 // No `replicas`: the rollout scales the canary, and SSA leaves the field to it.
-                spec: { selector: { matchLabels: labels("canary") }, template: withTrack(desired, "canary") },
+                spec: {
+                    selector: { matchLabels: labels("canary") },
+                    template: withTrack(desired, "canary"),
+                },
             },
             parent,
         );
@@ -179,7 +236,17 @@ export class CanaryApp extends pulumi.ComponentResource {
                 kubeconfig: args.kubeconfig,
                 kubeContext: args.kubeContext,
             },
-            { parent: this, dependsOn: [this.canary, this.canaryIngress, canarySvc, stableSvc, this.stableIngress, ...(args.dependsOn ?? [])] },
+            {
+                parent: this,
+                dependsOn: [
+                    this.canary,
+                    this.canaryIngress,
+                    canarySvc,
+                    stableSvc,
+                    this.stableIngress,
+                    ...(args.dependsOn ?? []),
+                ],
+            },
         );
 
         this.stable = new k8s.apps.v1.Deployment(
@@ -207,7 +274,9 @@ export class CanaryApp extends pulumi.ComponentResource {
                 canaryDeployment: names.canary,
                 stableDeployment: names.stable,
                 canaryIngress: this.canaryIngress.metadata.name,
-                promotedHash: this.stable.metadata.annotations.apply((a) => a[TEMPLATE_HASH_ANNOTATION]),
+                promotedHash: this.stable.metadata.annotations.apply(
+                    (a) => a[TEMPLATE_HASH_ANNOTATION],
+                ),
                 kubeconfig: args.kubeconfig,
                 kubeContext: args.kubeContext,
             },
@@ -228,7 +297,12 @@ export class CanaryApp extends pulumi.ComponentResource {
     }
 
     /** A cert-manager Issuer in the app's namespace: self-signed, or ACME over HTTP-01. */
-    private issuer(name: string, tls: TlsConfig, namespace: pulumi.Input<string>, ingressClassName: string): k8s.apiextensions.CustomResource {
+    private issuer(
+        name: string,
+        tls: TlsConfig,
+        namespace: pulumi.Input<string>,
+        ingressClassName: string,
+    ): k8s.apiextensions.CustomResource {
         const spec =
             tls.issuer === "acme"
                 ? {
@@ -258,7 +332,12 @@ export class CanaryApp extends pulumi.ComponentResource {
             : undefined;
         return new k8s.apiextensions.CustomResource(
             `${name}-issuer`,
-            { apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: `${name}-issuer`, namespace }, spec },
+            {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Issuer",
+                metadata: { name: `${name}-issuer`, namespace },
+                spec,
+            },
             { parent: this, dependsOn: certManager ? [certManager] : [] },
         );
     }

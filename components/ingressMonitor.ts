@@ -18,7 +18,11 @@ export class IngressNginxMonitor extends pulumi.ComponentResource {
     readonly serviceMonitor?: k8s.apiextensions.CustomResource;
     readonly controller?: k8s.helm.v3.Release;
 
-    constructor(name: string, args: IngressNginxMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: IngressNginxMonitorArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("progressive-delivery:ingress:IngressNginxMonitor", name, {}, opts);
         const c = args.config;
         if (c.install) {
@@ -49,14 +53,28 @@ export class IngressNginxMonitor extends pulumi.ComponentResource {
                 {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "ServiceMonitor",
-                    metadata: { name: "ingress-nginx-controller", namespace: c.namespace, labels: args.serviceMonitorLabels },
+                    metadata: {
+                        name: "ingress-nginx-controller",
+                        namespace: c.namespace,
+                        labels: args.serviceMonitorLabels,
+                    },
                     spec: {
                         selector: { matchLabels: c.metricsSelector },
                         namespaceSelector: { matchNames: [c.namespace] },
-                        endpoints: [{ port: c.metricsPortName, interval: `${args.scrapeIntervalSeconds ?? 30}s` }],
+                        endpoints: [
+                            {
+                                port: c.metricsPortName,
+                                interval: `${args.scrapeIntervalSeconds ?? 30}s`,
+                            },
+                        ],
                     },
                 },
-                { parent: this, dependsOn: [args.crds, this.controller].filter((r): r is pulumi.Resource => !!r) },
+                {
+                    parent: this,
+                    dependsOn: [args.crds, this.controller].filter(
+                        (r): r is pulumi.Resource => !!r,
+                    ),
+                },
             );
         }
         this.registerOutputs({ serviceMonitorName: this.serviceMonitor?.metadata.name });

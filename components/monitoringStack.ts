@@ -13,12 +13,20 @@ export interface MonitoringStackArgs {
 export const RELEASE = "kube-prometheus";
 
 /** Deep merge of plain objects: `over` wins; arrays and scalars are replaced, not merged. */
-export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function mergeValues(
+    base: Record<string, unknown>,
+    over: Record<string, unknown>,
+): Record<string, unknown> {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
         const b = out[k];
         out[k] =
-            v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
+            v &&
+            typeof v === "object" &&
+            !Array.isArray(v) &&
+            b &&
+            typeof b === "object" &&
+            !Array.isArray(b)
                 ? mergeValues(b as Record<string, unknown>, v as Record<string, unknown>)
                 : v;
     }
@@ -42,7 +50,12 @@ export function chartValues(config: MonitoringConfig): Record<string, unknown> {
             ? { fullnameOverride: RELEASE, prometheus: selector }
             : {
                   fullnameOverride: RELEASE,
-                  prometheus: { prometheusSpec: { ...selector, serviceMonitorSelectorNilUsesHelmValues: false } },
+                  prometheus: {
+                      prometheusSpec: {
+                          ...selector,
+                          serviceMonitorSelectorNilUsesHelmValues: false,
+                      },
+                  },
               };
     return mergeValues(ours, config.values);
 }
@@ -61,19 +74,31 @@ export class MonitoringStack extends pulumi.ComponentResource {
         if (!c.install) {
             const service = c.prometheus.service;
             if (!c.prometheus.url && !service) {
-                throw new pulumi.ResourceError("monitoring.prometheus needs a url or a service when monitoring.install is false", this);
+                throw new pulumi.ResourceError(
+                    "monitoring.prometheus needs a url or a service when monitoring.install is false",
+                    this,
+                );
             }
             this.prometheusService = pulumi.output(service);
-            this.prometheusUrl = pulumi.output(c.prometheus.url ?? `http://${service!.name}.${service!.namespace}.svc:${service!.port}`);
+            this.prometheusUrl = pulumi.output(
+                c.prometheus.url ??
+                    `http://${service!.name}.${service!.namespace}.svc:${service!.port}`,
+            );
         } else {
-            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: c.namespace } }, { parent: this });
+            const ns = new k8s.core.v1.Namespace(
+                `${name}-ns`,
+                { metadata: { name: c.namespace } },
+                { parent: this },
+            );
             const oci = c.chart.repo.startsWith("oci://");
             this.release = new k8s.helm.v3.Release(
                 `${name}-chart`,
                 {
                     name: RELEASE,
                     namespace: ns.metadata.name,
-                    chart: oci ? `${c.chart.repo.replace(/\/+$/, "")}/${c.chart.name}` : c.chart.name,
+                    chart: oci
+                        ? `${c.chart.repo.replace(/\/+$/, "")}/${c.chart.name}`
+                        : c.chart.name,
                     version: c.chart.version,
                     repositoryOpts: oci ? undefined : { repo: c.chart.repo },
                     values: chartValues(c),
@@ -83,10 +108,19 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            const service: ServiceRef = { namespace: c.namespace, name: `${RELEASE}-prometheus`, port: 9090 };
+            const service: ServiceRef = {
+                namespace: c.namespace,
+                name: `${RELEASE}-prometheus`,
+                port: 9090,
+            };
             this.prometheusService = this.release.status.apply(() => service);
-            this.prometheusUrl = this.release.status.apply(() => `http://${service.name}.${service.namespace}.svc:${service.port}`);
+            this.prometheusUrl = this.release.status.apply(
+                () => `http://${service.name}.${service.namespace}.svc:${service.port}`,
+            );
         }
-        this.registerOutputs({ prometheusService: this.prometheusService, prometheusUrl: this.prometheusUrl });
+        this.registerOutputs({
+            prometheusService: this.prometheusService,
+            prometheusUrl: this.prometheusUrl,
+        });
     }
 }

@@ -30,7 +30,10 @@ export function classify(
         return { phase: "Inconclusive", message: "the query returned no data (empty vector)" };
     }
     if (values.some((v) => Number.isNaN(v))) {
-        return { phase: "Inconclusive", message: "the query returned NaN (no requests in the window?)" };
+        return {
+            phase: "Inconclusive",
+            message: "the query returned NaN (no requests in the window?)",
+        };
     }
     if (requests !== undefined && requests < minRequests) {
         return {
@@ -48,7 +51,10 @@ export function classify(
             return { phase: "Successful", message: `successCondition "${success.source}" is true` };
         }
         return failure
-            ? { phase: "Inconclusive", message: "neither the success nor the failure condition is true" }
+            ? {
+                  phase: "Inconclusive",
+                  message: "neither the success nor the failure condition is true",
+              }
             : { phase: "Failed", message: `successCondition "${success.source}" is false` };
     }
     return { phase: "Successful", message: `failureCondition "${failure!.source}" is false` };
@@ -86,15 +92,17 @@ export function tally(measurements: Pick<Measurement, "phase">[]): Tally {
 
 /** Running, or the terminal phase a metric reached, with the limit that was crossed. */
 export type Assessment =
-    | { status: "Running" }
-    | { status: Exclude<Phase, "Successful">; limit: string; count: number };
+    { status: "Running" } | { status: Exclude<Phase, "Successful">; limit: string; count: number };
 
 /**
  * Argo's rules: a metric fails when failed measurements exceed failureLimit, is inconclusive
  * when inconclusive ones exceed inconclusiveLimit, and errors when consecutive errors exceed
  * consecutiveErrorLimit. E.g. failureLimit 3 fails on the 4th failed measurement.
  */
-export function assess(measurements: Pick<Measurement, "phase">[], limits: MetricLimits): Assessment {
+export function assess(
+    measurements: Pick<Measurement, "phase">[],
+    limits: MetricLimits,
+): Assessment {
     const t = tally(measurements);
     if (t.failed > limits.failureLimit) {
         return { status: "Failed", limit: `failureLimit ${limits.failureLimit}`, count: t.failed };

@@ -166,26 +166,40 @@ function evaluate(node: Node, result: ConditionValue): ConditionValue | boolean 
         case "BinaryExpression": {
             const op = node.operator as string;
             if (op === "&&") {
-                return truth(evaluate(node.left as Node, result)) &&
-                    truth(evaluate(node.right as Node, result));
+                return (
+                    truth(evaluate(node.left as Node, result)) &&
+                    truth(evaluate(node.right as Node, result))
+                );
             }
             if (op === "||") {
-                return truth(evaluate(node.left as Node, result)) ||
-                    truth(evaluate(node.right as Node, result));
+                return (
+                    truth(evaluate(node.left as Node, result)) ||
+                    truth(evaluate(node.right as Node, result))
+                );
             }
             const a = scalar(evaluate(node.left as Node, result));
             const b = scalar(evaluate(node.right as Node, result));
             switch (op) {
-                case "<": return a < b;
-                case "<=": return a <= b;
-                case ">": return a > b;
-                case ">=": return a >= b;
-                case "==": return a === b;
-                case "!=": return a !== b;
-                case "+": return a + b;
-                case "-": return a - b;
-                case "*": return a * b;
-                default: return a / b;
+                case "<":
+                    return a < b;
+                case "<=":
+                    return a <= b;
+                case ">":
+                    return a > b;
+                case ">=":
+                    return a >= b;
+                case "==":
+                    return a === b;
+                case "!=":
+                    return a !== b;
+                case "+":
+                    return a + b;
+                case "-":
+                    return a - b;
+                case "*":
+                    return a * b;
+                default:
+                    return a / b;
             }
         }
         default:

@@ -63,7 +63,10 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
     const checkDeadline = () => {
         if (clock.now() >= deadline) {
             const ok = plan.metrics
-                .map((m) => `${tally(measurements.filter((x) => x.metric === m.name)).successful} successful ${m.name}`)
+                .map(
+                    (m) =>
+                        `${tally(measurements.filter((x) => x.metric === m.name)).successful} successful ${m.name}`,
+                )
                 .join(", ");
             throw new Abort(
                 `deadline of ${plan.deadlineSeconds}s passed at ${where()} with ${ok || "no metrics"}; ` +
@@ -76,7 +79,8 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
         const ctx = {
             stepIndex: index,
             weight,
-            canaryTrafficSeconds: trafficStart === undefined ? 0 : (clock.now() - trafficStart) / 1000,
+            canaryTrafficSeconds:
+                trafficStart === undefined ? 0 : (clock.now() - trafficStart) / 1000,
         };
         let m: Measurement;
         try {
@@ -120,12 +124,19 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
             const due = plan.metrics.filter((m) => (nextAt.get(m) ?? Infinity) <= now);
             for (const metric of due) {
                 await measure(metric);
-                nextAt.set(metric, Math.max(nextAt.get(metric)! + metric.intervalSeconds * 1000, clock.now()));
+                nextAt.set(
+                    metric,
+                    Math.max(nextAt.get(metric)! + metric.intervalSeconds * 1000, clock.now()),
+                );
             }
             if (due.length > 0) {
                 continue;
             }
-            const wake = Math.min(deadline, until ?? Infinity, ...plan.metrics.map((m) => nextAt.get(m) ?? Infinity));
+            const wake = Math.min(
+                deadline,
+                until ?? Infinity,
+                ...plan.metrics.map((m) => nextAt.get(m) ?? Infinity),
+            );
             if (wake === Infinity) {
                 throw new Abort(`${where()} waits for measurements, but no metric is scheduled`);
             }
@@ -136,7 +147,9 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
     const runStep = async (step: Step) => {
         if ("setWeight" in step) {
             const replicas = canaryReplicas(plan.totalReplicas, step.setWeight);
-            report(`${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)}: canary replicas ${replicas}/${plan.totalReplicas}`);
+            report(
+                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)}: canary replicas ${replicas}/${plan.totalReplicas}`,
+            );
             await ports.workloads.scaleCanary(replicas);
             await ports.workloads.waitCanaryReady(replicas, deadline);
             checkDeadline();
@@ -149,11 +162,15 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
                 }
             }
         } else if ("pause" in step) {
-            report(`${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`);
+            report(
+                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`,
+            );
             const end = clock.now() + step.pause.durationSeconds * 1000;
             await measureUntil(() => clock.now() >= end, end);
         } else {
-            report(`${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`);
+            report(
+                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`,
+            );
             if (plan.metrics.length === 0) {
                 throw new Abort(`${where()} is an analysis step, but no metric is configured`);
             }
@@ -163,7 +180,8 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
                     (m) =>
                         measurements
                             .slice(from)
-                            .filter((x) => x.metric === m.name && x.phase === "Successful").length >= step.analysis.count,
+                            .filter((x) => x.metric === m.name && x.phase === "Successful")
+                            .length >= step.analysis.count,
                 );
             await measureUntil(enough);
         }
@@ -178,12 +196,22 @@ export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<Rollo
         for (index = 0; index < plan.steps.length; index++) {
             const startedAtSeconds = since();
             await runStep(plan.steps[index]);
-            steps.push({ index, step: plan.steps[index], startedAtSeconds, endedAtSeconds: since() });
+            steps.push({
+                index,
+                step: plan.steps[index],
+                startedAtSeconds,
+                endedAtSeconds: since(),
+            });
         }
         const counts = plan.metrics
-            .map((m) => `${m.name} ${tally(measurements.filter((x) => x.metric === m.name)).successful} successful`)
+            .map(
+                (m) =>
+                    `${m.name} ${tally(measurements.filter((x) => x.metric === m.name)).successful} successful`,
+            )
             .join(", ");
-        reason = `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${since()}s` + (counts ? ` (${counts})` : "");
+        reason =
+            `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${since()}s` +
+            (counts ? ` (${counts})` : "");
         report(`${tag} ${reason}`);
     } catch (e) {
         verdict = "Aborted";

@@ -37,7 +37,9 @@ export function loadKubeConfig(access: KubeAccess): KubeConfig {
         kc.setCurrentContext(access.context);
     }
     if (!kc.getCurrentCluster()) {
-        throw new Error("no Kubernetes cluster: set progressive-delivery:kubeconfig (as a secret), or KUBECONFIG / kubeContext");
+        throw new Error(
+            "no Kubernetes cluster: set progressive-delivery:kubeconfig (as a secret), or KUBECONFIG / kubeContext",
+        );
     }
     return kc;
 }
@@ -60,34 +62,51 @@ export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000
     const { namespace } = target;
     return {
         async setWeight(weight: number) {
-            await retry(`setting ${WEIGHT_ANNOTATION}=${weight} on Ingress ${namespace}/${target.canaryIngress}`, () =>
-                net.patchNamespacedIngress(
-                    {
-                        name: target.canaryIngress,
-                        namespace,
-                        fieldManager: FIELD_MANAGER,
-                        body: { metadata: { annotations: { [WEIGHT_ANNOTATION]: String(weight) } } },
-                    },
-                    mergePatch,
-                ),
+            await retry(
+                `setting ${WEIGHT_ANNOTATION}=${weight} on Ingress ${namespace}/${target.canaryIngress}`,
+                () =>
+                    net.patchNamespacedIngress(
+                        {
+                            name: target.canaryIngress,
+                            namespace,
+                            fieldManager: FIELD_MANAGER,
+                            body: {
+                                metadata: { annotations: { [WEIGHT_ANNOTATION]: String(weight) } },
+                            },
+                        },
+                        mergePatch,
+                    ),
             );
         },
         async scaleCanary(replicas: number) {
-            await retry(`scaling Deployment ${namespace}/${target.canaryDeployment} to ${replicas}`, () =>
-                apps.patchNamespacedDeployment(
-                    { name: target.canaryDeployment, namespace, fieldManager: FIELD_MANAGER, body: { spec: { replicas } } },
-                    mergePatch,
-                ),
+            await retry(
+                `scaling Deployment ${namespace}/${target.canaryDeployment} to ${replicas}`,
+                () =>
+                    apps.patchNamespacedDeployment(
+                        {
+                            name: target.canaryDeployment,
+                            namespace,
+                            fieldManager: FIELD_MANAGER,
+                            body: { spec: { replicas } },
+                        },
+                        mergePatch,
+                    ),
             );
         },
         async waitCanaryReady(replicas: number, deadline: number) {
             for (;;) {
-                const d = await retry(`reading Deployment ${namespace}/${target.canaryDeployment}`, () =>
-                    apps.readNamespacedDeployment({ name: target.canaryDeployment, namespace }),
+                const d = await retry(
+                    `reading Deployment ${namespace}/${target.canaryDeployment}`,
+                    () =>
+                        apps.readNamespacedDeployment({ name: target.canaryDeployment, namespace }),
                 );
                 const s = d.status ?? {};
                 const current = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-                if (current && (s.readyReplicas ?? 0) >= replicas && (s.updatedReplicas ?? 0) >= replicas) {
+                if (
+                    current &&
+                    (s.readyReplicas ?? 0) >= replicas &&
+                    (s.updatedReplicas ?? 0) >= replicas
+                ) {
                     return;
                 }
                 if (Date.now() + pollMs > deadline) {
@@ -101,8 +120,10 @@ export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000
         },
         async stableTemplateHash() {
             try {
-                const d = await retry(`reading Deployment ${namespace}/${target.stableDeployment}`, () =>
-                    apps.readNamespacedDeployment({ name: target.stableDeployment, namespace }),
+                const d = await retry(
+                    `reading Deployment ${namespace}/${target.stableDeployment}`,
+                    () =>
+                        apps.readNamespacedDeployment({ name: target.stableDeployment, namespace }),
                 );
                 return d.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION] ?? "";
             } catch (e) {

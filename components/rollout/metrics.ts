@@ -20,7 +20,14 @@ export interface QueryArgs {
     window: string;
 }
 
-export const ARG_NAMES: (keyof QueryArgs)[] = ["namespace", "service", "stableService", "ingress", "failureStatus", "window"];
+export const ARG_NAMES: (keyof QueryArgs)[] = [
+    "namespace",
+    "service",
+    "stableService",
+    "ingress",
+    "failureStatus",
+    "window",
+];
 
 const SELECTOR = 'namespace="{{args.namespace}}",service="{{args.service}}"';
 
@@ -56,7 +63,11 @@ export function renderQuery(template: string, args: QueryArgs): string {
  * never shorter than minWindowSeconds (rate needs two scrapes). E.g. window 300, min 20, 45s of
  * traffic -> 45.
  */
-export function windowFor(canaryTrafficSeconds: number, windowSeconds: number, minWindowSeconds: number): number {
+export function windowFor(
+    canaryTrafficSeconds: number,
+    windowSeconds: number,
+    minWindowSeconds: number,
+): number {
     return Math.max(minWindowSeconds, Math.min(windowSeconds, Math.ceil(canaryTrafficSeconds)));
 }
 
@@ -75,10 +86,16 @@ export interface ThresholdMetricSpec extends MetricLimits {
 
 export type BaseArgs = Omit<QueryArgs, "window">;
 
-export function thresholdMetric(spec: ThresholdMetricSpec, args: BaseArgs, source: MetricsSource): Metric {
+export function thresholdMetric(
+    spec: ThresholdMetricSpec,
+    args: BaseArgs,
+    source: MetricsSource,
+): Metric {
     const success = spec.successCondition ? parseCondition(spec.successCondition) : undefined;
     const failure = spec.failureCondition ? parseCondition(spec.failureCondition) : undefined;
-    const condition = [success?.source, failure && `fail if ${failure.source}`].filter(Boolean).join("; ");
+    const condition = [success?.source, failure && `fail if ${failure.source}`]
+        .filter(Boolean)
+        .join("; ");
     return {
         name: spec.name,
         intervalSeconds: spec.intervalSeconds,
@@ -86,7 +103,8 @@ export function thresholdMetric(spec: ThresholdMetricSpec, args: BaseArgs, sourc
         limits: {
             failureLimit: spec.failureLimit ?? DEFAULT_LIMITS.failureLimit,
             inconclusiveLimit: spec.inconclusiveLimit ?? DEFAULT_LIMITS.inconclusiveLimit,
-            consecutiveErrorLimit: spec.consecutiveErrorLimit ?? DEFAULT_LIMITS.consecutiveErrorLimit,
+            consecutiveErrorLimit:
+                spec.consecutiveErrorLimit ?? DEFAULT_LIMITS.consecutiveErrorLimit,
         },
         async measure(ctx: MeasureContext): Promise<MeasurementResult> {
             const window = `${windowFor(ctx.canaryTrafficSeconds, spec.windowSeconds, spec.minWindowSeconds)}s`;

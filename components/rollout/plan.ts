@@ -36,7 +36,10 @@ export interface FieldError {
  * Validates and normalises steps. Weights are integers 0-100 and never decrease; pauses have a
  * positive duration; analysis counts are positive integers. `field` prefixes error paths.
  */
-export function parseSteps(input: unknown, field = "steps"): { steps: Step[]; errors: FieldError[] } {
+export function parseSteps(
+    input: unknown,
+    field = "steps",
+): { steps: Step[]; errors: FieldError[] } {
     const errors: FieldError[] = [];
     const steps: Step[] = [];
     if (!Array.isArray(input) || input.length === 0) {
@@ -78,7 +81,8 @@ export function parseSteps(input: unknown, field = "steps"): { steps: Step[]; er
             steps.push({ setWeight: w });
         } else if (keys[0] === "pause") {
             const p = r.pause as Record<string, unknown> | null;
-            const seconds = p && typeof p === "object" ? parseDurationSeconds(p.duration) : undefined;
+            const seconds =
+                p && typeof p === "object" ? parseDurationSeconds(p.duration) : undefined;
             if (seconds === undefined || seconds <= 0) {
                 errors.push({
                     field: `${at}.pause.duration`,

@@ -33,20 +33,31 @@ export function parseQueryData(data: PromResponse["data"]): QueryResult {
     }
     switch (data.resultType) {
         case "vector":
-            return { values: (data.result as { value: [number, string] }[]).map((s) => Number(s.value[1])) };
+            return {
+                values: (data.result as { value: [number, string] }[]).map((s) =>
+                    Number(s.value[1]),
+                ),
+            };
         case "scalar":
             return { values: [Number((data.result as [number, string])[1])] };
         default:
-            throw new Error(`the query returned a ${data.resultType}, not an instant vector or scalar; aggregate it, e.g. sum(rate(...[5m]))`);
+            throw new Error(
+                `the query returned a ${data.resultType}, not an instant vector or scalar; aggregate it, e.g. sum(rate(...[5m]))`,
+            );
     }
 }
 
 /** A description of where queries go, safe to log (no credentials). */
 export function describeEndpoint(e: PrometheusEndpoint): string {
-    return e.url ? e.url : `service ${e.service!.namespace}/${e.service!.name}:${e.service!.port} via the Kubernetes API server`;
+    return e.url
+        ? e.url
+        : `service ${e.service!.namespace}/${e.service!.name}:${e.service!.port} via the Kubernetes API server`;
 }
 
-export async function prometheusSource(endpoint: PrometheusEndpoint, kubeConfig?: KubeConfig): Promise<MetricsSource> {
+export async function prometheusSource(
+    endpoint: PrometheusEndpoint,
+    kubeConfig?: KubeConfig,
+): Promise<MetricsSource> {
     const client = await makeClient(endpoint, kubeConfig);
     return {
         async query(promql: string): Promise<QueryResult> {
@@ -64,7 +75,10 @@ export async function prometheusSource(endpoint: PrometheusEndpoint, kubeConfig?
     };
 }
 
-async function makeClient(endpoint: PrometheusEndpoint, kubeConfig?: KubeConfig): Promise<AxiosInstance> {
+async function makeClient(
+    endpoint: PrometheusEndpoint,
+    kubeConfig?: KubeConfig,
+): Promise<AxiosInstance> {
     const timeout = endpoint.timeoutSeconds * 1000;
     if (endpoint.url) {
         const headers: Record<string, string> = {};
@@ -75,17 +89,23 @@ async function makeClient(endpoint: PrometheusEndpoint, kubeConfig?: KubeConfig)
             baseURL: endpoint.url.replace(/\/+$/, ""),
             timeout,
             headers,
-            auth: endpoint.username ? { username: endpoint.username, password: endpoint.password ?? "" } : undefined,
+            auth: endpoint.username
+                ? { username: endpoint.username, password: endpoint.password ?? "" }
+                : undefined,
             httpsAgent: endpoint.caPem ? new https.Agent({ ca: endpoint.caPem }) : undefined,
             proxy: false,
         });
     }
     if (!endpoint.service || !kubeConfig) {
-        throw new Error("no Prometheus endpoint: set monitoring.prometheus.url or monitoring.prometheus.service");
+        throw new Error(
+            "no Prometheus endpoint: set monitoring.prometheus.url or monitoring.prometheus.service",
+        );
     }
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) {
-        throw new Error("the kubeconfig has no current cluster, so the Prometheus service proxy cannot be reached");
+        throw new Error(
+            "the kubeconfig has no current cluster, so the Prometheus service proxy cannot be reached",
+        );
     }
     // Let client-node put the kubeconfig's CA, client certificate and token on an https agent.
     const opts: https.RequestOptions = {};

@@ -43,7 +43,10 @@ export interface RunEvidence extends RolloutResult {
     templateHash: string;
 }
 
-export interface RolloutOutputs extends Omit<RolloutInputs, "prometheusToken" | "prometheusPassword" | "kubeconfig"> {
+export interface RolloutOutputs extends Omit<
+    RolloutInputs,
+    "prometheusToken" | "prometheusPassword" | "kubeconfig"
+> {
     promotedTemplate: Record<string, unknown>;
     promotedHash: string;
     lastRun: RunEvidence | null;
@@ -73,19 +76,44 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
             failures.push({ property, reason });
         }
     };
-    for (const k of ["app", "namespace", "canaryDeployment", "stableDeployment", "canaryIngress", "canaryService", "stableService", "templateHash"] as const) {
+    for (const k of [
+        "app",
+        "namespace",
+        "canaryDeployment",
+        "stableDeployment",
+        "canaryIngress",
+        "canaryService",
+        "stableService",
+        "templateHash",
+    ] as const) {
         if (known(news[k])) {
-            need(k, typeof news[k] === "string" && news[k] !== "", `${k} must be a non-empty string; CanaryApp sets it, so this is a bug if you did not set it yourself`);
+            need(
+                k,
+                typeof news[k] === "string" && news[k] !== "",
+                `${k} must be a non-empty string; CanaryApp sets it, so this is a bug if you did not set it yourself`,
+            );
         }
     }
     if (known(news.totalReplicas)) {
-        need("totalReplicas", Number.isInteger(news.totalReplicas) && news.totalReplicas >= 1, `totalReplicas must be a whole number >= 1, got ${JSON.stringify(news.totalReplicas)}; set app.replicas`);
+        need(
+            "totalReplicas",
+            Number.isInteger(news.totalReplicas) && news.totalReplicas >= 1,
+            `totalReplicas must be a whole number >= 1, got ${JSON.stringify(news.totalReplicas)}; set app.replicas`,
+        );
     }
     if (known(news.deadlineSeconds)) {
-        need("deadlineSeconds", typeof news.deadlineSeconds === "number" && news.deadlineSeconds > 0, `deadlineSeconds must be positive, got ${JSON.stringify(news.deadlineSeconds)}; set rollout.deadline such as "30m"`);
+        need(
+            "deadlineSeconds",
+            typeof news.deadlineSeconds === "number" && news.deadlineSeconds > 0,
+            `deadlineSeconds must be positive, got ${JSON.stringify(news.deadlineSeconds)}; set rollout.deadline such as "30m"`,
+        );
     }
     if (known(news.steps)) {
-        need("steps", Array.isArray(news.steps) && news.steps.length > 0, "steps must be a non-empty list; set rollout.steps");
+        need(
+            "steps",
+            Array.isArray(news.steps) && news.steps.length > 0,
+            "steps must be a non-empty list; set rollout.steps",
+        );
     }
     if (known(news.metrics) && Array.isArray(news.metrics)) {
         news.metrics.forEach((m, i) => {
@@ -94,20 +122,30 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
                     try {
                         parseCondition(m[key]!);
                     } catch (e) {
-                        failures.push({ property: `metrics[${i}].${key}`, reason: `${(e as Error).message}; fix rollout.analysis.metrics[${i}].${key}` });
+                        failures.push({
+                            property: `metrics[${i}].${key}`,
+                            reason: `${(e as Error).message}; fix rollout.analysis.metrics[${i}].${key}`,
+                        });
                     }
                 }
             }
             for (const key of ["query", "requestsQuery"] as const) {
                 const unknown = unknownArgs(m[key] ?? "");
                 if (unknown.length) {
-                    failures.push({ property: `metrics[${i}].${key}`, reason: `unknown query args ${unknown.join(", ")}; fix rollout.analysis.metrics[${i}].${key}` });
+                    failures.push({
+                        property: `metrics[${i}].${key}`,
+                        reason: `unknown query args ${unknown.join(", ")}; fix rollout.analysis.metrics[${i}].${key}`,
+                    });
                 }
             }
         });
     }
     if (known(news.prometheus)) {
-        need("prometheus", !!(news.prometheus?.url || news.prometheus?.service), "prometheus needs a url or a service; set monitoring.prometheus");
+        need(
+            "prometheus",
+            !!(news.prometheus?.url || news.prometheus?.service),
+            "prometheus needs a url or a service; set monitoring.prometheus",
+        );
     }
     return failures;
 }
@@ -122,7 +160,11 @@ function canonical(v: unknown): unknown {
         return v.map(canonical);
     }
     if (v && typeof v === "object") {
-        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        );
     }
     return v;
 }
@@ -133,7 +175,14 @@ function canonical(v: unknown): unknown {
  * themselves; they are used as given at the next run.
  */
 export function diffRollout(olds: RolloutOutputs, news: RolloutInputs): pulumi.dynamic.DiffResult {
-    const changed = Object.keys(news).filter((k) => !SECRET_KEYS.includes(k) && !sameJson((olds as unknown as Record<string, unknown>)[k], (news as unknown as Record<string, unknown>)[k]));
+    const changed = Object.keys(news).filter(
+        (k) =>
+            !SECRET_KEYS.includes(k) &&
+            !sameJson(
+                (olds as unknown as Record<string, unknown>)[k],
+                (news as unknown as Record<string, unknown>)[k],
+            ),
+    );
     const canary = news.templateHash !== olds.promotedHash;
     return {
         changes: changed.length > 0,
@@ -144,8 +193,18 @@ export function diffRollout(olds: RolloutOutputs, news: RolloutInputs): pulumi.d
     };
 }
 
-export function diffCompletion(olds: CompletionInputs, news: CompletionInputs): pulumi.dynamic.DiffResult {
-    const changed = Object.keys(news).filter((k) => !SECRET_KEYS.includes(k) && !sameJson((olds as unknown as Record<string, unknown>)[k], (news as unknown as Record<string, unknown>)[k]));
+export function diffCompletion(
+    olds: CompletionInputs,
+    news: CompletionInputs,
+): pulumi.dynamic.DiffResult {
+    const changed = Object.keys(news).filter(
+        (k) =>
+            !SECRET_KEYS.includes(k) &&
+            !sameJson(
+                (olds as unknown as Record<string, unknown>)[k],
+                (news as unknown as Record<string, unknown>)[k],
+            ),
+    );
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
 }
 
@@ -171,12 +230,20 @@ export function buildMetrics(inputs: RolloutInputs, source: MetricsSource): Metr
     if (inputs.judge?.enabled) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { judgeMetric } = require("./judge") as typeof import("./judge");
-        metrics.push(judgeMetric(inputs.judge, { ...args, scrapeIntervalSeconds: inputs.scrapeIntervalSeconds }, source));
+        metrics.push(
+            judgeMetric(
+                inputs.judge,
+                { ...args, scrapeIntervalSeconds: inputs.scrapeIntervalSeconds },
+                source,
+            ),
+        );
     }
     return metrics;
 }
 
-function publicInputs(inputs: RolloutInputs): Omit<RolloutInputs, "prometheusToken" | "prometheusPassword" | "kubeconfig"> {
+function publicInputs(
+    inputs: RolloutInputs,
+): Omit<RolloutInputs, "prometheusToken" | "prometheusPassword" | "kubeconfig"> {
     const copy = { ...inputs } as Record<string, unknown>;
     for (const k of SECRET_KEYS) {
         delete copy[k];
@@ -241,40 +308,70 @@ export function summarize(e: RunEvidence): string {
     return lines.join("\n");
 }
 
-export async function createRollout(inputs: RolloutInputs): Promise<{ id: string; outs: RolloutOutputs }> {
+export async function createRollout(
+    inputs: RolloutInputs,
+): Promise<{ id: string; outs: RolloutOutputs }> {
     const { cluster } = await connect(inputs);
     const existing = await cluster.stableTemplateHash();
     let lastRun: RunEvidence | null = null;
     if (existing === undefined || existing === inputs.templateHash) {
-        log(`[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`);
+        log(
+            `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
+        );
         await resetToStable({ router: cluster, workloads: cluster });
     } else {
         lastRun = await canary(inputs);
     }
     return {
         id: `${inputs.namespace}/${inputs.app}`,
-        outs: { ...publicInputs(inputs), promotedTemplate: inputs.template, promotedHash: inputs.templateHash, lastRun },
+        outs: {
+            ...publicInputs(inputs),
+            promotedTemplate: inputs.template,
+            promotedHash: inputs.templateHash,
+            lastRun,
+        },
     };
 }
 
-export async function updateRollout(olds: RolloutOutputs, news: RolloutInputs): Promise<{ outs: RolloutOutputs }> {
+export async function updateRollout(
+    olds: RolloutOutputs,
+    news: RolloutInputs,
+): Promise<{ outs: RolloutOutputs }> {
     if (news.templateHash === olds.promotedHash) {
         // Steps, analysis or credentials changed, not the pod template: no canary run.
         const { cluster } = await connect(news);
         await resetToStable({ router: cluster, workloads: cluster });
-        return { outs: { ...publicInputs(news), promotedTemplate: olds.promotedTemplate, promotedHash: olds.promotedHash, lastRun: olds.lastRun } };
+        return {
+            outs: {
+                ...publicInputs(news),
+                promotedTemplate: olds.promotedTemplate,
+                promotedHash: olds.promotedHash,
+                lastRun: olds.lastRun,
+            },
+        };
     }
     const lastRun = await canary(news);
-    return { outs: { ...publicInputs(news), promotedTemplate: news.template, promotedHash: news.templateHash, lastRun } };
+    return {
+        outs: {
+            ...publicInputs(news),
+            promotedTemplate: news.template,
+            promotedHash: news.templateHash,
+            lastRun,
+        },
+    };
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
-export async function complete(inputs: CompletionInputs): Promise<Omit<CompletionInputs, "kubeconfig">> {
+export async function complete(
+    inputs: CompletionInputs,
+): Promise<Omit<CompletionInputs, "kubeconfig">> {
     const { loadKubeConfig, kubeAdapters } = await import("./kube");
     const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
     const cluster = kubeAdapters(kc, inputs);
     await resetToStable({ router: cluster, workloads: cluster });
-    console.error(`[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`);
+    console.error(
+        `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+    );
     const outs = { ...inputs };
     delete outs.kubeconfig;
     return outs;

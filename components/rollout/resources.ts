@@ -25,10 +25,18 @@ function makeLoader(implPath: string, implFromRoot: string, tsNodePath: string):
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const p = require("path");
         const target = fs.existsSync(implPath) ? implPath : p.resolve(process.cwd(), implFromRoot);
-        if (target.endsWith(".ts") && !(process as unknown as { [k: symbol]: unknown })[Symbol.for("ts-node.register.instance")]) {
+        if (
+            target.endsWith(".ts") &&
+            !(process as unknown as { [k: symbol]: unknown })[
+                Symbol.for("ts-node.register.instance")
+            ]
+        ) {
             const tsNode = fs.existsSync(tsNodePath) ? tsNodePath : "ts-node";
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            require(tsNode).register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+            require(tsNode).register({
+                transpileOnly: true,
+                compilerOptions: { module: "commonjs" },
+            });
         }
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         return require(target);
@@ -63,7 +71,10 @@ export function completionProvider(): pulumi.dynamic.ResourceProvider {
             return load().diffCompletion(olds, news);
         },
         async create(inputs: CompletionInputs) {
-            return { id: `${inputs.namespace}/${inputs.canaryDeployment}`, outs: await load().complete(inputs) };
+            return {
+                id: `${inputs.namespace}/${inputs.canaryDeployment}`,
+                outs: await load().complete(inputs),
+            };
         },
         async update(_id: string, _olds: CompletionInputs, news: CompletionInputs) {
             return { outs: await load().complete(news) };
@@ -89,7 +100,10 @@ export class CanaryRollout extends pulumi.dynamic.Resource {
             rolloutProvider(),
             name,
             { ...args, promotedTemplate: undefined, promotedHash: undefined, lastRun: undefined },
-            { ...opts, additionalSecretOutputs: ["kubeconfig", "prometheusToken", "prometheusPassword"] },
+            {
+                ...opts,
+                additionalSecretOutputs: ["kubeconfig", "prometheusToken", "prometheusPassword"],
+            },
             "progressive-delivery",
             "CanaryRollout",
         );

@@ -12,7 +12,11 @@ export interface RetryOptions {
     sleep?: (ms: number) => Promise<void>;
 }
 
-export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+export async function withRetry<T>(
+    what: string,
+    fn: () => Promise<T>,
+    opts: RetryOptions,
+): Promise<T> {
     const attempts = opts.attempts ?? 5;
     const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let delay = opts.baseMs ?? 200;
@@ -41,7 +45,15 @@ export function statusOf(e: unknown): number | undefined {
     return undefined;
 }
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ETIMEDOUT",
+    "EPIPE",
+    "EAI_AGAIN",
+    "ECONNABORTED",
+    "UND_ERR_SOCKET",
+]);
 
 /** 429, 5xx, and connection-level failures; 409 too when `conflictIsTransient` (patches). */
 export function isTransientHttp(e: unknown, conflictIsTransient = false): boolean {
@@ -49,13 +61,17 @@ export function isTransientHttp(e: unknown, conflictIsTransient = false): boolea
     if (status !== undefined) {
         return status === 429 || status >= 500 || (conflictIsTransient && status === 409);
     }
-    const code = (e as { code?: unknown; cause?: { code?: unknown } })?.code ?? (e as { cause?: { code?: unknown } })?.cause?.code;
+    const code =
+        (e as { code?: unknown; cause?: { code?: unknown } })?.code ??
+        (e as { cause?: { code?: unknown } })?.cause?.code;
     return typeof code === "string" && NETWORK_CODES.has(code);
 }
 
 export function errorText(e: unknown): string {
     const status = statusOf(e);
-    let body = (e as { body?: unknown; response?: { data?: unknown } })?.body ?? (e as { response?: { data?: unknown } })?.response?.data;
+    let body =
+        (e as { body?: unknown; response?: { data?: unknown } })?.body ??
+        (e as { response?: { data?: unknown } })?.response?.data;
     if (typeof body === "string") {
         // client-node's ApiException carries the API server's Status as a JSON string.
         try {
@@ -70,5 +86,7 @@ export function errorText(e: unknown): string {
     } else if (body && typeof body === "object" && "error" in body) {
         message = String((body as { error: unknown }).error);
     }
-    return status !== undefined && !message.includes(String(status)) ? `HTTP ${status}: ${message}` : message;
+    return status !== undefined && !message.includes(String(status))
+        ? `HTTP ${status}: ${message}`
+        : message;
 }

@@ -15,7 +15,16 @@ export interface RequestLabels {
     canary: string;
 }
 
-const LABELS: (keyof RequestLabels)[] = ["canary", "host", "ingress", "method", "namespace", "path", "service", "status"];
+const LABELS: (keyof RequestLabels)[] = [
+    "canary",
+    "host",
+    "ingress",
+    "method",
+    "namespace",
+    "path",
+    "service",
+    "status",
+];
 
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
@@ -58,7 +67,11 @@ export class RequestCounters {
 }
 
 /** Serves `counters` on http://host:port/metrics. */
-export function serveMetrics(counters: RequestCounters, port: number, host = "127.0.0.1"): Promise<http.Server> {
+export function serveMetrics(
+    counters: RequestCounters,
+    port: number,
+    host = "127.0.0.1",
+): Promise<http.Server> {
     const server = http.createServer((req, res) => {
         if (req.url?.startsWith("/metrics")) {
             res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });

@@ -1,6 +1,12 @@
 // Test doubles for the engine's ports: a clock that jumps instead of sleeping, and recording
 // adapters. They record every call so tests can assert the order of side effects.
-import { Clock, MeasurementResult, Metric, TrafficRouter, Workloads } from "../../components/rollout/types";
+import {
+    Clock,
+    MeasurementResult,
+    Metric,
+    TrafficRouter,
+    Workloads,
+} from "../../components/rollout/types";
 
 export class FakeClock implements Clock {
     constructor(public t = 1_700_000_000_000) {}

@@ -5,12 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 export interface Recorded {
     type: string;
     name: string;
-    inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    inputs: Record<string, any>;
     provider?: string;
 }
 
 /** Resource types the program may create, with the extra state each returns. */
-const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
     "pulumi:providers:kubernetes": () => ({}),
     "kubernetes:core/v1:Namespace": () => ({}),
     "kubernetes:core/v1:Service": () => ({}),
@@ -19,7 +19,11 @@ const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unkn
     "kubernetes:helm.sh/v3:Release": () => ({ status: { status: "deployed" } }),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": () => ({}),
     "kubernetes:cert-manager.io/v1:Issuer": () => ({}),
-    "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout": (i) => ({ promotedTemplate: i.template, promotedHash: i.templateHash, lastRun: null }),
+    "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout": (i) => ({
+        promotedTemplate: i.template,
+        promotedHash: i.templateHash,
+        lastRun: null,
+    }),
     "pulumi-nodejs:dynamic/progressive-delivery:CanaryCompletion": () => ({}),
 };
 
@@ -31,12 +35,21 @@ export function installMocks(stack = "test"): Recorded[] {
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 // Our own components register too; they have no state of their own.
-                const extra = args.type.startsWith("progressive-delivery:") ? () => ({}) : KNOWN[args.type];
+                const extra = args.type.startsWith("progressive-delivery:")
+                    ? () => ({})
+                    : KNOWN[args.type];
                 if (!extra) {
-                    throw new Error(`Mock not implemented for resource type ${args.type} (${args.name})`);
+                    throw new Error(
+                        `Mock not implemented for resource type ${args.type} (${args.name})`,
+                    );
                 }
                 registered++;
-                created.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+                created.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    provider: args.provider,
+                });
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra(args.inputs) } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
@@ -52,7 +65,9 @@ export function installMocks(stack = "test"): Recorded[] {
 
 /** The value of an Output, awaited (no `done` inside `.apply`). */
 export function valueOf<T>(o: pulumi.Input<T> | undefined): Promise<T> {
-    return new Promise((resolve) => pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)));
+    return new Promise((resolve) =>
+        pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)),
+    );
 }
 
 /**
@@ -75,7 +90,9 @@ export function byType(created: Recorded[], type: string): Recorded[] {
 export function one(created: Recorded[], type: string, name?: string): Recorded {
     const found = byType(created, type).filter((r) => name === undefined || r.name === name);
     if (found.length !== 1) {
-        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+        throw new Error(
+            `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`,
+        );
     }
     return found[0];
 }

@@ -21,7 +21,9 @@ export function prometheusBinary(): string {
     const bin = process.env.PROMETHEUS_BIN ?? "prometheus";
     const probe = spawnSync(bin, ["--version"], { encoding: "utf8" });
     if (probe.status !== 0) {
-        throw new Error(`Prometheus is not installed (${bin} --version failed). Install it: apt-get install -y prometheus (.ci/run does)`);
+        throw new Error(
+            `Prometheus is not installed (${bin} --version failed). Install it: apt-get install -y prometheus (.ci/run does)`,
+        );
     }
     return bin;
 }
@@ -31,7 +33,11 @@ export class PrometheusProcess {
     private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "pd-prometheus-"));
     readonly url: string;
 
-    constructor(readonly port: number, targets: string[], readonly scrapeIntervalSeconds = 1) {
+    constructor(
+        readonly port: number,
+        targets: string[],
+        readonly scrapeIntervalSeconds = 1,
+    ) {
         this.url = `http://127.0.0.1:${port}`;
         fs.writeFileSync(
             path.join(this.dir, "prometheus.yml"),

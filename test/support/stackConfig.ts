@@ -6,13 +6,19 @@ import * as yaml from "js-yaml";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function projectFile(): { name: string; config: Record<string, { type: string; default: any; description: string }> } {
-    return yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as ReturnType<typeof projectFile>;
+export function projectFile(): {
+    name: string;
+    config: Record<string, { type: string; default: any; description: string }>;
+} {
+    return yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as ReturnType<
+        typeof projectFile
+    >;
 }
 
 export function stackFile(stack: string): Record<string, unknown> {
-    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config?: Record<string, unknown>;
+    };
     return doc.config ?? {};
 }
 
@@ -21,7 +27,8 @@ export function mergedConfig(stack: string | Record<string, unknown>): Record<st
     const project = projectFile();
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(project.config)) {
-        out[`${project.name}:${k}`] = typeof v.default === "string" ? v.default : JSON.stringify(v.default);
+        out[`${project.name}:${k}`] =
+            typeof v.default === "string" ? v.default : JSON.stringify(v.default);
     }
     const values = typeof stack === "string" ? stackFile(stack) : stack;
     for (const [k, v] of Object.entries(values)) {

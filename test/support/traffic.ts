@@ -17,7 +17,12 @@ export class SyntheticTraffic implements TrafficRouter, Workloads {
     constructor(
         readonly counters: RequestCounters,
         public rps: number,
-        readonly base: Omit<RequestLabels, "service" | "status" | "canary" | "ingress"> = { namespace: "demo", method: "GET", host: "demo.local", path: "/" },
+        readonly base: Omit<RequestLabels, "service" | "status" | "canary" | "ingress"> = {
+            namespace: "demo",
+            method: "GET",
+            host: "demo.local",
+            path: "/",
+        },
     ) {}
 
     start(tickMs = 100): void {

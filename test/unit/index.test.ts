@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, Recorded, settle, valueOf } from "../support/mocks";
 import { mergedConfig, ROOT } from "../support/stackConfig";
 
-async function runProgram(stack: string | Record<string, unknown>): Promise<{ created: Recorded[]; outputs: Record<string, unknown> }> {
+async function runProgram(
+    stack: string | Record<string, unknown>,
+): Promise<{ created: Recorded[]; outputs: Record<string, unknown> }> {
     const created = installMocks(typeof stack === "string" ? stack : "custom");
     pulumi.runtime.setAllConfig(mergedConfig(stack));
     const entry = require.resolve(`${ROOT}/index.ts`);
@@ -19,24 +21,35 @@ async function runProgram(stack: string | Record<string, unknown>): Promise<{ cr
     return { created, outputs };
 }
 
-const types = (created: Recorded[]) => created.map((r) => r.type.replace(/^kubernetes:|^pulumi-nodejs:dynamic\//, "")).sort();
+const types = (created: Recorded[]) =>
+    created.map((r) => r.type.replace(/^kubernetes:|^pulumi-nodejs:dynamic\//, "")).sort();
 
 describe("index.ts (whole program)", () => {
     it("dev: installs kube-prometheus, the ingress ServiceMonitor and the app", async () => {
         const { created, outputs } = await runProgram("dev");
         assert.deepStrictEqual(types(created), [
-            "apps/v1:Deployment", "apps/v1:Deployment",
-            "core/v1:Namespace", "core/v1:Namespace",
-            "core/v1:Service", "core/v1:Service",
+            "apps/v1:Deployment",
+            "apps/v1:Deployment",
+            "core/v1:Namespace",
+            "core/v1:Namespace",
+            "core/v1:Service",
+            "core/v1:Service",
             "helm.sh/v3:Release",
             "monitoring.coreos.com/v1:ServiceMonitor",
-            "networking.k8s.io/v1:Ingress", "networking.k8s.io/v1:Ingress",
-            "progressive-delivery:CanaryCompletion", "progressive-delivery:CanaryRollout",
-            "progressive-delivery:app:CanaryApp", "progressive-delivery:ingress:IngressNginxMonitor", "progressive-delivery:monitoring:MonitoringStack",
+            "networking.k8s.io/v1:Ingress",
+            "networking.k8s.io/v1:Ingress",
+            "progressive-delivery:CanaryCompletion",
+            "progressive-delivery:CanaryRollout",
+            "progressive-delivery:app:CanaryApp",
+            "progressive-delivery:ingress:IngressNginxMonitor",
+            "progressive-delivery:monitoring:MonitoringStack",
             "pulumi:providers:kubernetes",
         ]);
         assert.strictEqual(outputs.url, "http://rollouts-demo.dev.example.com/");
-        assert.strictEqual(outputs.prometheusUrl, "http://kube-prometheus-prometheus.monitoring.svc:9090");
+        assert.strictEqual(
+            outputs.prometheusUrl,
+            "http://kube-prometheus-prometheus.monitoring.svc:9090",
+        );
         assert.strictEqual(outputs.canaryService, "rollouts-demo-canary");
         assert.strictEqual(typeof outputs.promotedHash, "string");
         const rollout = created.find((r) => r.type.endsWith("CanaryRollout"))!;
@@ -46,7 +59,11 @@ describe("index.ts (whole program)", () => {
         });
         // Every Kubernetes resource goes through the explicit provider, never an ambient default.
         for (const r of created.filter((x) => x.type.startsWith("kubernetes:"))) {
-            assert.match(r.provider ?? "", /pulumi:providers:kubernetes::k8s::/, `${r.type} ${r.name}`);
+            assert.match(
+                r.provider ?? "",
+                /pulumi:providers:kubernetes::k8s::/,
+                `${r.type} ${r.name}`,
+            );
         }
     });
 
@@ -65,15 +82,23 @@ describe("index.ts (whole program)", () => {
         assert.ok(!created.some((r) => r.type.includes("ServiceMonitor")));
         assert.strictEqual(outputs.prometheusUrl, "http://127.0.0.1:19090");
         const rollout = created.find((r) => r.type.endsWith("CanaryRollout"))!;
-        assert.deepStrictEqual(rollout.inputs.prometheus, { url: "http://127.0.0.1:19090", timeoutSeconds: 5 });
+        assert.deepStrictEqual(rollout.inputs.prometheus, {
+            url: "http://127.0.0.1:19090",
+            timeoutSeconds: 5,
+        });
     });
 
     it("kubeconfig in config is passed to the provider as a secret and never in plaintext to the rollout's provider code", async () => {
-        const { created } = await runProgram({ "progressive-delivery:kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n" });
+        const { created } = await runProgram({
+            "progressive-delivery:kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n",
+        });
         const provider = created.find((r) => r.type === "pulumi:providers:kubernetes")!;
         // Pulumi's wire form of a secret: the special signature key plus the value.
         const SECRET = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
-        assert.deepStrictEqual(provider.inputs.kubeconfig, { ...SECRET, value: "apiVersion: v1\nkind: Config\nclusters: []\n" });
+        assert.deepStrictEqual(provider.inputs.kubeconfig, {
+            ...SECRET,
+            value: "apiVersion: v1\nkind: Config\nclusters: []\n",
+        });
         const rollout = created.find((r) => r.type.endsWith("CanaryRollout"))!;
         assert.deepStrictEqual(rollout.inputs.kubeconfig, provider.inputs.kubeconfig);
         const completion = created.find((r) => r.type.endsWith("CanaryCompletion"))!;
@@ -83,7 +108,12 @@ describe("index.ts (whole program)", () => {
 
     it("invalid config fails before any resource is registered, naming key, value and fix", async () => {
         const created = installMocks("bad");
-        pulumi.runtime.setAllConfig(mergedConfig({ "progressive-delivery:app": { image: "nginx", replicas: 0 }, "progressive-delivery:replicas": "3" }));
+        pulumi.runtime.setAllConfig(
+            mergedConfig({
+                "progressive-delivery:app": { image: "nginx", replicas: 0 },
+                "progressive-delivery:replicas": "3",
+            }),
+        );
         const entry = require.resolve(`${ROOT}/index.ts`);
         delete require.cache[entry];
         assert.throws(

@@ -12,7 +12,10 @@ describe("Pulumi.yaml and stack files", () => {
     it("declares exactly the keys the program reads, each with type, default and description", () => {
         assert.deepStrictEqual(Object.keys(project.config).sort(), [...KEYS].sort());
         for (const [k, v] of Object.entries(project.config)) {
-            assert.ok(["string", "integer", "boolean", "array", "object"].includes(v.type), `${k}: type`);
+            assert.ok(
+                ["string", "integer", "boolean", "array", "object"].includes(v.type),
+                `${k}: type`,
+            );
             assert.ok(v.default !== undefined, `${k}: default`);
             assert.ok(v.description && v.description.length > 20, `${k}: description`);
         }
@@ -29,8 +32,11 @@ describe("Pulumi.yaml and stack files", () => {
         assert.strictEqual(c.rollout.default.deadline, DEFAULTS.rollout.deadline);
         // The declared defaults validate to the same config as no config at all.
         const declared = validateConfig({
-            monitoring: c.monitoring.default, ingressNginx: c.ingressNginx.default, app: c.app.default,
-            rollout: c.rollout.default, tls: c.tls.default,
+            monitoring: c.monitoring.default,
+            ingressNginx: c.ingressNginx.default,
+            app: c.app.default,
+            rollout: c.rollout.default,
+            tls: c.tls.default,
         });
         assert.deepStrictEqual(declared.errors, []);
         assert.deepStrictEqual(declared.config, validateConfig({}).config);
@@ -41,7 +47,14 @@ describe("Pulumi.yaml and stack files", () => {
             const values = stackFile(stack);
             const get = (k: string) => values[`progressive-delivery:${k}`];
             const keys = Object.keys(values).map((k) => k.replace(/^progressive-delivery:/, ""));
-            const { errors } = validateConfig({ keys, monitoring: get("monitoring"), ingressNginx: get("ingressNginx"), app: get("app"), rollout: get("rollout"), tls: get("tls") });
+            const { errors } = validateConfig({
+                keys,
+                monitoring: get("monitoring"),
+                ingressNginx: get("ingressNginx"),
+                app: get("app"),
+                rollout: get("rollout"),
+                tls: get("tls"),
+            });
             assert.deepStrictEqual(errors, []);
         });
     }
@@ -53,7 +66,10 @@ describe("Pulumi.yaml and stack files", () => {
             assert.ok(section.includes(`\`${k}\``), `README config reference lacks ${k}`);
         }
         for (const [k, v] of Object.entries(project.config.app.default)) {
-            assert.ok(section.includes(`app.${k}`), `README config reference lacks app.${k} (${JSON.stringify(v)})`);
+            assert.ok(
+                section.includes(`app.${k}`),
+                `README config reference lacks app.${k} (${JSON.stringify(v)})`,
+            );
         }
     });
 });

@@ -7,7 +7,9 @@ describe("CanaryApp", () => {
     let created: Recorded[];
     let mod: typeof import("../../../components/canaryApp");
     let app: import("../../../components/canaryApp").CanaryApp;
-    const { config } = validateConfig({ app: { image: "argoproj/rollouts-demo:yellow", host: "demo.example.com", path: "/shop" } });
+    const { config } = validateConfig({
+        app: { image: "argoproj/rollouts-demo:yellow", host: "demo.example.com", path: "/shop" },
+    });
 
     before(async () => {
         created = installMocks();
@@ -40,14 +42,25 @@ describe("CanaryApp", () => {
     it("the canary Ingress is an ingress-nginx canary of the stable host and path, weight left to the rollout", () => {
         const stable = one(created, "networking.k8s.io/v1:Ingress", "demo-stable").inputs;
         const canary = one(created, "networking.k8s.io/v1:Ingress", "demo-canary").inputs;
-        assert.deepStrictEqual(canary.metadata.annotations, { "nginx.ingress.kubernetes.io/canary": "true" });
-        assert.strictEqual(canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"], undefined);
+        assert.deepStrictEqual(canary.metadata.annotations, {
+            "nginx.ingress.kubernetes.io/canary": "true",
+        });
+        assert.strictEqual(
+            canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"],
+            undefined,
+        );
         assert.strictEqual(canary.spec.rules[0].host, stable.spec.rules[0].host);
         assert.strictEqual(canary.spec.rules[0].host, "demo.example.com");
         assert.strictEqual(canary.spec.rules[0].http.paths[0].path, "/shop");
         assert.strictEqual(stable.spec.rules[0].http.paths[0].path, "/shop");
-        assert.strictEqual(canary.spec.rules[0].http.paths[0].backend.service.name, "rollouts-demo-canary");
-        assert.strictEqual(stable.spec.rules[0].http.paths[0].backend.service.name, "rollouts-demo-stable");
+        assert.strictEqual(
+            canary.spec.rules[0].http.paths[0].backend.service.name,
+            "rollouts-demo-canary",
+        );
+        assert.strictEqual(
+            stable.spec.rules[0].http.paths[0].backend.service.name,
+            "rollouts-demo-stable",
+        );
         assert.strictEqual(canary.spec.ingressClassName, "nginx");
         assert.strictEqual(canary.spec.tls, undefined);
     });
@@ -55,7 +68,10 @@ describe("CanaryApp", () => {
     it("the canary Deployment runs the desired template with no replicas in the manifest", () => {
         const canary = dep("canary").inputs.spec;
         assert.strictEqual(canary.replicas, undefined);
-        assert.strictEqual(canary.template.spec.containers[0].image, "argoproj/rollouts-demo:yellow");
+        assert.strictEqual(
+            canary.template.spec.containers[0].image,
+            "argoproj/rollouts-demo:yellow",
+        );
     });
 
     it("the stable Deployment runs the rollout's promoted template, annotated with its hash", () => {
@@ -63,7 +79,10 @@ describe("CanaryApp", () => {
         const rollout = one(created, "CanaryRollout", "demo-rollout").inputs;
         assert.strictEqual(stable.spec.replicas, 4);
         assert.deepStrictEqual(stable.spec.template, mod.withTrack(rollout.template, "stable"));
-        assert.strictEqual(stable.metadata.annotations["progressive-delivery/template-hash"], rollout.templateHash);
+        assert.strictEqual(
+            stable.metadata.annotations["progressive-delivery/template-hash"],
+            rollout.templateHash,
+        );
         assert.strictEqual(rollout.templateHash, mod.templateHash(mod.podTemplate(config.app)));
     });
 
@@ -78,12 +97,18 @@ describe("CanaryApp", () => {
         assert.strictEqual(r.metrics[0].successCondition, "result[0] >= 0.95");
         assert.deepStrictEqual(r.prometheus, { url: "http://127.0.0.1:19090", timeoutSeconds: 5 });
         assert.strictEqual(typeof r.__provider, "string");
-        assert.ok(!r.__provider.includes("apiVersion: v1"), "the serialized provider must not carry the kubeconfig");
+        assert.ok(
+            !r.__provider.includes("apiVersion: v1"),
+            "the serialized provider must not carry the kubeconfig",
+        );
     });
 
     it("completion runs after stable with the promoted hash", () => {
         const c = one(created, "CanaryCompletion", "demo-completion").inputs;
-        assert.strictEqual(c.promotedHash, one(created, "CanaryRollout", "demo-rollout").inputs.templateHash);
+        assert.strictEqual(
+            c.promotedHash,
+            one(created, "CanaryRollout", "demo-rollout").inputs.templateHash,
+        );
         assert.strictEqual(c.canaryDeployment, "rollouts-demo-canary");
     });
 
@@ -97,11 +122,19 @@ describe("CanaryApp", () => {
         const t = mod.podTemplate(config.app);
         const reordered = JSON.parse(JSON.stringify({ spec: t.spec, metadata: t.metadata }));
         assert.strictEqual(mod.templateHash(reordered), mod.templateHash(t));
-        assert.notStrictEqual(mod.templateHash(mod.podTemplate({ ...config.app, image: "argoproj/rollouts-demo:red" })), mod.templateHash(t));
+        assert.notStrictEqual(
+            mod.templateHash(
+                mod.podTemplate({ ...config.app, image: "argoproj/rollouts-demo:red" }),
+            ),
+            mod.templateHash(t),
+        );
     });
 
     it("TLS: an Issuer, the annotation on stable, and the same secret on both Ingresses", async () => {
-        const tlsCfg = validateConfig({ app: { name: "secure", namespace: "secure", host: "secure.example.com" }, tls: { enabled: true } }).config;
+        const tlsCfg = validateConfig({
+            app: { name: "secure", namespace: "secure", host: "secure.example.com" },
+            tls: { enabled: true },
+        }).config;
         const a = new mod.CanaryApp("secure", {
             app: tlsCfg.app,
             rollout: tlsCfg.rollout,
@@ -116,16 +149,30 @@ describe("CanaryApp", () => {
         const stable = one(created, "networking.k8s.io/v1:Ingress", "secure-stable").inputs;
         const canary = one(created, "networking.k8s.io/v1:Ingress", "secure-canary").inputs;
         assert.strictEqual(stable.metadata.annotations["cert-manager.io/issuer"], "secure-issuer");
-        assert.deepStrictEqual(stable.spec.tls, [{ hosts: ["secure.example.com"], secretName: "secure-tls" }]);
+        assert.deepStrictEqual(stable.spec.tls, [
+            { hosts: ["secure.example.com"], secretName: "secure-tls" },
+        ]);
         assert.deepStrictEqual(canary.spec.tls, stable.spec.tls);
     });
 
     it("TLS with ACME: an HTTP-01 issuer on the ingress class", async () => {
-        const c = validateConfig({ app: { name: "acme", namespace: "acme" }, tls: { enabled: true, issuer: "acme", acme: { email: "ops@example.com" } } }).config;
-        new mod.CanaryApp("acme", { app: c.app, rollout: c.rollout, tls: c.tls, ingressClassName: "nginx", prometheus: { url: "http://p:9090", timeoutSeconds: 5 }, scrapeIntervalSeconds: 30 });
+        const c = validateConfig({
+            app: { name: "acme", namespace: "acme" },
+            tls: { enabled: true, issuer: "acme", acme: { email: "ops@example.com" } },
+        }).config;
+        new mod.CanaryApp("acme", {
+            app: c.app,
+            rollout: c.rollout,
+            tls: c.tls,
+            ingressClassName: "nginx",
+            prometheus: { url: "http://p:9090", timeoutSeconds: 5 },
+            scrapeIntervalSeconds: 30,
+        });
         await settle();
         const issuer = one(created, "cert-manager.io/v1:Issuer", "acme-issuer").inputs;
         assert.strictEqual(issuer.spec.acme.email, "ops@example.com");
-        assert.deepStrictEqual(issuer.spec.acme.solvers, [{ http01: { ingress: { ingressClassName: "nginx" } } }]);
+        assert.deepStrictEqual(issuer.spec.acme.solvers, [
+            { http01: { ingress: { ingressClassName: "nginx" } } },
+        ]);
     });
 });

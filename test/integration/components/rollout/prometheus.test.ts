@@ -3,15 +3,28 @@
 import * as assert from "assert";
 import * as http from "http";
 import { RolloutPlan, runRollout } from "../../../../components/rollout/engine";
-import { DEFAULT_REQUESTS_QUERY, DEFAULT_SUCCESS_RATE_QUERY, thresholdMetric } from "../../../../components/rollout/metrics";
+import {
+    DEFAULT_REQUESTS_QUERY,
+    DEFAULT_SUCCESS_RATE_QUERY,
+    thresholdMetric,
+} from "../../../../components/rollout/metrics";
 import { parseSteps } from "../../../../components/rollout/plan";
 import { prometheusSource } from "../../../../components/rollout/prometheus";
 import { RequestCounters, serveMetrics } from "../../../../local/edge/counters";
 import { freePort, PrometheusProcess } from "../../../support/prometheus";
 import { SyntheticTraffic } from "../../../support/traffic";
 
-const realClock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-const args = { namespace: "demo", service: "demo-canary", stableService: "demo-stable", ingress: "demo-canary", failureStatus: "5.." };
+const realClock = {
+    now: () => Date.now(),
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+};
+const args = {
+    namespace: "demo",
+    service: "demo-canary",
+    stableService: "demo-stable",
+    ingress: "demo-canary",
+    failureStatus: "5..",
+};
 
 describe("analysis against a real Prometheus", function () {
     this.timeout(120_000);
@@ -37,7 +50,11 @@ describe("analysis against a real Prometheus", function () {
     });
 
     async function run(
-        limits: { failureLimit?: number; inconclusiveLimit?: number; consecutiveErrorLimit?: number },
+        limits: {
+            failureLimit?: number;
+            inconclusiveLimit?: number;
+            consecutiveErrorLimit?: number;
+        },
         steps = [{ setWeight: 50 }, { analysis: { count: 3 } }],
         deadlineSeconds = 60,
         onLine: (line: string) => void = () => {},
@@ -61,12 +78,23 @@ describe("analysis against a real Prometheus", function () {
             args,
             source,
         );
-        const plan: RolloutPlan = { app: "demo", steps: parseSteps(steps).steps, totalReplicas: 4, deadlineSeconds, metrics: [metric] };
+        const plan: RolloutPlan = {
+            app: "demo",
+            steps: parseSteps(steps).steps,
+            totalReplicas: 4,
+            deadlineSeconds,
+            metrics: [metric],
+        };
         const lines: string[] = [];
-        const result = await runRollout(plan, { router: traffic, workloads: traffic, clock: realClock, report: (l) => {
-            lines.push(l);
-            onLine(l);
-        } });
+        const result = await runRollout(plan, {
+            router: traffic,
+            workloads: traffic,
+            clock: realClock,
+            report: (l) => {
+                lines.push(l);
+                onLine(l);
+            },
+        });
         return { result, lines };
     }
 
@@ -79,7 +107,10 @@ describe("analysis against a real Prometheus", function () {
         for (const m of ok) {
             assert.ok((m.value as number) >= 0.95 && (m.value as number) <= 1, String(m.value));
             assert.ok(m.requests! >= 10);
-            assert.match(m.query, /^sum\(rate\(nginx_ingress_controller_requests\{namespace="demo",service="demo-canary",status!~"5\.\."\}\[\d+s\]\)\) \/ sum\(rate\(/);
+            assert.match(
+                m.query,
+                /^sum\(rate\(nginx_ingress_controller_requests\{namespace="demo",service="demo-canary",status!~"5\.\."\}\[\d+s\]\)\) \/ sum\(rate\(/,
+            );
         }
     });
 
@@ -94,7 +125,10 @@ describe("analysis against a real Prometheus", function () {
         for (const m of failed) {
             assert.ok(Math.abs((m.value as number) - 0.7) < 0.06, `success rate ${m.value}`);
         }
-        assert.match(result.reason, /rolled back at step 2\/2 \(analysis \(3 successful measurements\), weight 50%\): success-rate 2 measurements failed "result\[0\] >= 0.95" \(failureLimit 1\); last value 0\.\d+ over \d+(\.\d+)? requests: successCondition "result\[0\] >= 0.95" is false; query: sum\(rate/);
+        assert.match(
+            result.reason,
+            /rolled back at step 2\/2 \(analysis \(3 successful measurements\), weight 50%\): success-rate 2 measurements failed "result\[0\] >= 0.95" \(failureLimit 1\); last value 0\.\d+ over \d+(\.\d+)? requests: successCondition "result\[0\] >= 0.95" is false; query: sum\(rate/,
+        );
         assert.deepStrictEqual(traffic.calls.slice(-2), ["weight 0", "scale 0"]);
         assert.strictEqual(traffic.weight, 0);
     });
@@ -103,22 +137,36 @@ describe("analysis against a real Prometheus", function () {
         traffic.rps = 0;
         const { result } = await run({ inconclusiveLimit: 2 });
         assert.strictEqual(result.verdict, "Aborted");
-        assert.deepStrictEqual(result.measurements.map((m) => m.phase), ["Inconclusive", "Inconclusive", "Inconclusive"]);
-        assert.match(result.reason, /success-rate 3 measurements were inconclusive .*\(inconclusiveLimit 2\)/);
+        assert.deepStrictEqual(
+            result.measurements.map((m) => m.phase),
+            ["Inconclusive", "Inconclusive", "Inconclusive"],
+        );
+        assert.match(
+            result.reason,
+            /success-rate 3 measurements were inconclusive .*\(inconclusiveLimit 2\)/,
+        );
     });
 
     it("Prometheus stopped mid-analysis counts as Error up to consecutiveErrorLimit, then aborts", async () => {
         traffic.errorRate = { stable: 0, canary: 0 };
         // Stop Prometheus right after the first successful measurement.
-        const { result } = await run({ consecutiveErrorLimit: 2 }, [{ setWeight: 50 }, { analysis: { count: 100 } }], 90, (line) => {
-            if (line.includes(": Successful (")) {
-                void prom.stop();
-            }
-        });
+        const { result } = await run(
+            { consecutiveErrorLimit: 2 },
+            [{ setWeight: 50 }, { analysis: { count: 100 } }],
+            90,
+            (line) => {
+                if (line.includes(": Successful (")) {
+                    void prom.stop();
+                }
+            },
+        );
         assert.strictEqual(result.verdict, "Aborted");
         const phases = result.measurements.map((m) => m.phase);
         assert.ok(phases.includes("Successful"), phases.join(","));
         assert.deepStrictEqual(phases.slice(-3), ["Error", "Error", "Error"]);
-        assert.match(result.reason, /3 measurements in a row were errors \(consecutiveErrorLimit 2\).*ECONNREFUSED/);
+        assert.match(
+            result.reason,
+            /3 measurements in a row were errors \(consecutiveErrorLimit 2\).*ECONNREFUSED/,
+        );
     });
 });

@@ -10,7 +10,13 @@ describe("rollout/analysis classify", () => {
     const cases: [string, number[], number | undefined, Phase, RegExp][] = [
         ["empty vector", [], 100, "Inconclusive", /no data \(empty vector\)/],
         ["NaN", [NaN], 100, "Inconclusive", /NaN/],
-        ["too few requests", [1], 9, "Inconclusive", /only 9 requests in the window, fewer than minRequests 10/],
+        [
+            "too few requests",
+            [1],
+            9,
+            "Inconclusive",
+            /only 9 requests in the window, fewer than minRequests 10/,
+        ],
         ["exactly minRequests", [1], 10, "Successful", /successCondition/],
         ["success at the boundary", [0.95], 100, "Successful", /is true/],
         ["neither condition", [0.7], 100, "Inconclusive", /neither/],
@@ -37,7 +43,11 @@ describe("rollout/analysis classify", () => {
 
 describe("rollout/analysis assess (Argo's limits)", () => {
     const p = (s: string): { phase: Phase }[] =>
-        [...s].map((c) => ({ phase: ({ S: "Successful", F: "Failed", I: "Inconclusive", E: "Error" } as const)[c as "S"] }));
+        [...s].map((c) => ({
+            phase: ({ S: "Successful", F: "Failed", I: "Inconclusive", E: "Error" } as const)[
+                c as "S"
+            ],
+        }));
     const limits = { failureLimit: 3, inconclusiveLimit: 1, consecutiveErrorLimit: 2 };
     const cases: [string, string][] = [
         ["SSS", "Running"],
@@ -55,13 +65,22 @@ describe("rollout/analysis assess (Argo's limits)", () => {
         it(`${seq} -> ${status}`, () => assert.strictEqual(assess(p(seq), limits).status, status));
     }
     it("defaults fail on the first failure (failureLimit 0)", () => {
-        assert.deepStrictEqual(assess(p("F"), { failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 }), {
-            status: "Failed",
-            limit: "failureLimit 0",
-            count: 1,
-        });
+        assert.deepStrictEqual(
+            assess(p("F"), { failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 }),
+            {
+                status: "Failed",
+                limit: "failureLimit 0",
+                count: 1,
+            },
+        );
     });
     it("tally counts each phase", () => {
-        assert.deepStrictEqual(tally(p("SFIEE")), { successful: 1, failed: 1, inconclusive: 1, error: 2, consecutiveErrors: 2 });
+        assert.deepStrictEqual(tally(p("SFIEE")), {
+            successful: 1,
+            failed: 1,
+            inconclusive: 1,
+            error: 2,
+            consecutiveErrors: 2,
+        });
     });
 });

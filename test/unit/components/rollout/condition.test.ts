@@ -44,14 +44,23 @@ describe("rollout/condition", () => {
     ];
     for (const [source, message] of rejected) {
         it(`rejects ${JSON.stringify(source)}`, () => {
-            assert.throws(() => parseCondition(source), (e: Error) => e instanceof ConditionSyntaxError && message.test(e.message));
+            assert.throws(
+                () => parseCondition(source),
+                (e: Error) => e instanceof ConditionSyntaxError && message.test(e.message),
+            );
         });
     }
 
     it("rejects a condition that is a number, not true/false", () => {
-        assert.throws(() => parseCondition("result[0]").evaluate([1]), /evaluated to 1, not to true or false/);
+        assert.throws(
+            () => parseCondition("result[0]").evaluate([1]),
+            /evaluated to 1, not to true or false/,
+        );
     });
     it("rejects a multi-value vector used as a number", () => {
-        assert.throws(() => parseCondition("result > 0").evaluate([1, 2]), /a vector of 2 values was used as a number; index it/);
+        assert.throws(
+            () => parseCondition("result > 0").evaluate([1, 2]),
+            /a vector of 2 values was used as a number; index it/,
+        );
     });
 });

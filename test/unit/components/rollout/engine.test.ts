@@ -20,8 +20,21 @@ function setup(metric: Metric, opts: Partial<RolloutPlan> = {}) {
     const clock = new FakeClock();
     const cluster = new RecordingCluster();
     const lines: string[] = [];
-    const plan: RolloutPlan = { app: "demo", steps: TUTORIAL_STEPS, totalReplicas: 4, deadlineSeconds: 3600, metrics: [metric], ...opts };
-    const run = () => runRollout(plan, { router: cluster, workloads: cluster, clock, report: (l) => lines.push(l) });
+    const plan: RolloutPlan = {
+        app: "demo",
+        steps: TUTORIAL_STEPS,
+        totalReplicas: 4,
+        deadlineSeconds: 3600,
+        metrics: [metric],
+        ...opts,
+    };
+    const run = () =>
+        runRollout(plan, {
+            router: cluster,
+            workloads: cluster,
+            clock,
+            report: (l) => lines.push(l),
+        });
     return { clock, cluster, lines, run };
 }
 
@@ -32,19 +45,43 @@ describe("rollout/engine", () => {
         const r = await run();
         assert.strictEqual(r.verdict, "Promoted", r.reason);
         assert.deepStrictEqual(cluster.calls, [
-            "weight 0", "scale 0",
-            "scale 1", "ready 1", "weight 20",
-            "scale 2", "ready 2", "weight 40",
-            "scale 3", "ready 3", "weight 60",
-            "scale 4", "ready 4", "weight 80",
+            "weight 0",
+            "scale 0",
+            "scale 1",
+            "ready 1",
+            "weight 20",
+            "scale 2",
+            "ready 2",
+            "weight 40",
+            "scale 3",
+            "ready 3",
+            "weight 60",
+            "scale 4",
+            "ready 4",
+            "weight 80",
         ]);
         // One measurement per minute of pause plus the analysis step's own.
-        assert.deepStrictEqual(r.measurements.map((m) => [m.step, m.weight, m.atSeconds]), [
-            [1, 20, 0], [3, 40, 60], [5, 60, 120], [7, 80, 180], [8, 80, 240],
-        ]);
+        assert.deepStrictEqual(
+            r.measurements.map((m) => [m.step, m.weight, m.atSeconds]),
+            [
+                [1, 20, 0],
+                [3, 40, 60],
+                [5, 60, 120],
+                [7, 80, 180],
+                [8, 80, 240],
+            ],
+        );
         assert.strictEqual(r.steps.length, 9);
-        assert.match(r.reason, /^canary "demo" promoted after 9 steps in 240s \(success-rate 5 successful\)$/);
-        assert.ok(lines.some((l) => l.includes("step 2/9 (pause 60s, weight 20%) success-rate = 0.99: Successful")), lines.join("\n"));
+        assert.match(
+            r.reason,
+            /^canary "demo" promoted after 9 steps in 240s \(success-rate 5 successful\)$/,
+        );
+        assert.ok(
+            lines.some((l) =>
+                l.includes("step 2/9 (pause 60s, weight 20%) success-rate = 0.99: Successful"),
+            ),
+            lines.join("\n"),
+        );
     });
 
     it("rolls back on the (failureLimit+1)th failure with step, weight, metric, value, condition and limit", async () => {
@@ -70,11 +107,18 @@ describe("rollout/engine", () => {
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
         assert.strictEqual(metric.taken, 3);
-        assert.match(r.reason, /success-rate 3 measurements were inconclusive .*\(inconclusiveLimit 2\)/);
+        assert.match(
+            r.reason,
+            /success-rate 3 measurements were inconclusive .*\(inconclusiveLimit 2\)/,
+        );
     });
 
     it("analysis step waits for `count` successes, skipping inconclusive ones", async () => {
-        const metric = scriptedMetric(["Inconclusive", "Successful", "Inconclusive", "Successful"], { inconclusiveLimit: 5 }, 10);
+        const metric = scriptedMetric(
+            ["Inconclusive", "Successful", "Inconclusive", "Successful"],
+            { inconclusiveLimit: 5 },
+            10,
+        );
         const steps = parseSteps([{ setWeight: 50 }, { analysis: { count: 2 } }]).steps;
         const { run } = setup(metric, { steps });
         const r = await run();
@@ -90,7 +134,10 @@ describe("rollout/engine", () => {
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
         assert.strictEqual(metric.taken, 5);
-        assert.match(r.reason, /5 measurements in a row were errors \(consecutiveErrorLimit 4\); last value no value: connect ECONNREFUSED/);
+        assert.match(
+            r.reason,
+            /5 measurements in a row were errors \(consecutiveErrorLimit 4\); last value no value: connect ECONNREFUSED/,
+        );
     });
 
     it("aborts at the deadline and says how to fix it", async () => {
@@ -100,7 +147,10 @@ describe("rollout/engine", () => {
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
         assert.strictEqual(clock.now() - start, 90_000);
-        assert.match(r.reason, /deadline of 90s passed at step 4\/9 \(pause 60s, weight 40%\) with 2 successful success-rate; raise rollout.deadline/);
+        assert.match(
+            r.reason,
+            /deadline of 90s passed at step 4\/9 \(pause 60s, weight 40%\) with 2 successful success-rate; raise rollout.deadline/,
+        );
     });
 
     it("deadline boundary: a rollout that ends exactly before the deadline is promoted", async () => {
@@ -115,7 +165,10 @@ describe("rollout/engine", () => {
         cluster.failOn = "ready 2";
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.match(r.reason, /rolled back at step 3\/9 \(setWeight 40%, weight 20%\): step 3\/9 .*failed: injected failure on ready 2; traffic is back/);
+        assert.match(
+            r.reason,
+            /rolled back at step 3\/9 \(setWeight 40%, weight 20%\): step 3\/9 .*failed: injected failure on ready 2; traffic is back/,
+        );
         assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
     });
 
@@ -133,6 +186,9 @@ describe("rollout/engine", () => {
         const steps = parseSteps([{ setWeight: 50 }, { analysis: {} }]).steps;
         const { run } = setup(metric, { steps });
         const r = await run();
-        assert.deepStrictEqual(r.measurements.map((m) => m.atSeconds), [25]);
+        assert.deepStrictEqual(
+            r.measurements.map((m) => m.atSeconds),
+            [25],
+        );
     });
 });

@@ -1,5 +1,10 @@
 import * as assert from "assert";
-import { canaryReplicas, parseDurationSeconds, parseSteps, weightsOf } from "../../../../components/rollout/plan";
+import {
+    canaryReplicas,
+    parseDurationSeconds,
+    parseSteps,
+    weightsOf,
+} from "../../../../components/rollout/plan";
 
 describe("rollout/plan", () => {
     it("parses the tutorial's steps", () => {
@@ -25,17 +30,33 @@ describe("rollout/plan", () => {
     const bad: [unknown, string, string][] = [
         [[], "steps", "must be a non-empty list"],
         ["20", "steps", "must be a non-empty list"],
-        [[{ setWeight: 101 }], "steps[0].setWeight", "must be a whole number from 0 to 100 (percent of traffic), got 101"],
+        [
+            [{ setWeight: 101 }],
+            "steps[0].setWeight",
+            "must be a whole number from 0 to 100 (percent of traffic), got 101",
+        ],
         [[{ setWeight: -1 }], "steps[0].setWeight", "got -1"],
         [[{ setWeight: 12.5 }], "steps[0].setWeight", "got 12.5"],
         [[{ setWeight: "20" }], "steps[0].setWeight", 'got "20"'],
-        [[{ setWeight: 40 }, { setWeight: 20 }], "steps[1].setWeight", "is 20, lower than the previous weight 40"],
-        [[{ setWeight: 20 }, { pause: {} }], "steps[1].pause.duration", "must be a positive duration"],
+        [
+            [{ setWeight: 40 }, { setWeight: 20 }],
+            "steps[1].setWeight",
+            "is 20, lower than the previous weight 40",
+        ],
+        [
+            [{ setWeight: 20 }, { pause: {} }],
+            "steps[1].pause.duration",
+            "must be a positive duration",
+        ],
         [[{ setWeight: 20 }, { pause: { duration: "5x" } }], "steps[1].pause.duration", 'got "5x"'],
         [[{ setWeight: 20 }, { pause: { duration: 0 } }], "steps[1].pause.duration", "got 0"],
         [[{ setWeight: 20 }, { analysis: { count: 0 } }], "steps[1].analysis.count", "at least 1"],
         [[{ analysis: {} }], "steps[0].analysis", "comes before any setWeight above 0"],
-        [[{ setWeight: 20, pause: {} }], "steps[0]", "must have exactly one of setWeight, pause or analysis"],
+        [
+            [{ setWeight: 20, pause: {} }],
+            "steps[0]",
+            "must have exactly one of setWeight, pause or analysis",
+        ],
         [[{ wait: 1 }], "steps[0]", "must have exactly one of"],
     ];
     for (const [input, field, message] of bad) {
@@ -67,10 +88,12 @@ describe("rollout/plan", () => {
     it("property: accepted plans never decrease and never pass 100", () => {
         // A deterministic pseudo-random walk over many generated plans.
         let seed = 42;
-        const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
         for (let n = 0; n < 2000; n++) {
             const input = Array.from({ length: 1 + Math.floor(rnd() * 8) }, () =>
-                rnd() < 0.6 ? { setWeight: Math.floor(rnd() * 130) - 10 } : { pause: { duration: `${Math.floor(rnd() * 5)}s` } },
+                rnd() < 0.6
+                    ? { setWeight: Math.floor(rnd() * 130) - 10 }
+                    : { pause: { duration: `${Math.floor(rnd() * 5)}s` } },
             );
             const { steps, errors } = parseSteps(input);
             if (errors.length === 0) {

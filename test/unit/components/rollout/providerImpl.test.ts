@@ -1,26 +1,60 @@
 import * as assert from "assert";
 import { validateConfig } from "../../../../components/config";
-import { checkRollout, diffCompletion, diffRollout, RolloutInputs, RolloutOutputs, summarize } from "../../../../components/rollout/providerImpl";
+import {
+    checkRollout,
+    diffCompletion,
+    diffRollout,
+    RolloutInputs,
+    RolloutOutputs,
+    summarize,
+} from "../../../../components/rollout/providerImpl";
 
 const { config } = validateConfig({});
 const inputs: RolloutInputs = {
-    app: "demo", namespace: "demo", canaryDeployment: "demo-canary", stableDeployment: "demo-stable",
-    canaryIngress: "demo-canary", canaryService: "demo-canary", stableService: "demo-stable",
-    template: { spec: { containers: [{ image: "x:1" }] } }, templateHash: "h1", totalReplicas: 4,
-    steps: config.rollout.steps, deadlineSeconds: 600, metrics: config.rollout.metrics, judge: config.rollout.judge,
-    scrapeIntervalSeconds: 30, prometheus: { url: "http://p:9090", timeoutSeconds: 10 },
-    kubeconfig: "secret-kubeconfig", prometheusToken: "secret-token",
+    app: "demo",
+    namespace: "demo",
+    canaryDeployment: "demo-canary",
+    stableDeployment: "demo-stable",
+    canaryIngress: "demo-canary",
+    canaryService: "demo-canary",
+    stableService: "demo-stable",
+    template: { spec: { containers: [{ image: "x:1" }] } },
+    templateHash: "h1",
+    totalReplicas: 4,
+    steps: config.rollout.steps,
+    deadlineSeconds: 600,
+    metrics: config.rollout.metrics,
+    judge: config.rollout.judge,
+    scrapeIntervalSeconds: 30,
+    prometheus: { url: "http://p:9090", timeoutSeconds: 10 },
+    kubeconfig: "secret-kubeconfig",
+    prometheusToken: "secret-token",
 };
 const { kubeconfig: _k, prometheusToken: _t, ...pub } = inputs;
-const olds: RolloutOutputs = { ...pub, promotedTemplate: inputs.template, promotedHash: "h1", lastRun: null };
+const olds: RolloutOutputs = {
+    ...pub,
+    promotedTemplate: inputs.template,
+    promotedHash: "h1",
+    lastRun: null,
+};
 
 describe("rollout provider: check and diff are pure", () => {
     it("no change -> no diff, even though secrets are absent from the old outputs", () => {
-        assert.deepStrictEqual(diffRollout(olds, inputs), { changes: false, replaces: [], deleteBeforeReplace: false, stables: ["promotedTemplate", "promotedHash"] });
+        assert.deepStrictEqual(diffRollout(olds, inputs), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+            stables: ["promotedTemplate", "promotedHash"],
+        });
     });
     it("a new template hash -> an update that runs a canary (never a replace)", () => {
         const d = diffRollout(olds, { ...inputs, templateHash: "h2", template: { spec: {} } });
-        assert.deepStrictEqual(d, { changes: true, replaces: [], deleteBeforeReplace: false, stables: [] });
+        assert.deepStrictEqual(d, {
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+            stables: [],
+        });
     });
     it("steps or analysis alone -> an update that keeps the promoted template stable", () => {
         const d = diffRollout(olds, { ...inputs, steps: [{ setWeight: 50 }] });
@@ -34,7 +68,15 @@ describe("rollout provider: check and diff are pure", () => {
     it("check accepts good inputs and tolerates unknowns during preview", () => {
         assert.deepStrictEqual(checkRollout(inputs), []);
         const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        assert.deepStrictEqual(checkRollout({ ...inputs, namespace: unknown, totalReplicas: unknown as unknown as number, prometheus: unknown as unknown as RolloutInputs["prometheus"] }), []);
+        assert.deepStrictEqual(
+            checkRollout({
+                ...inputs,
+                namespace: unknown,
+                totalReplicas: unknown as unknown as number,
+                prometheus: unknown as unknown as RolloutInputs["prometheus"],
+            }),
+            [],
+        );
     });
     it("check names every bad field and its fix", () => {
         const failures = checkRollout({
@@ -46,21 +88,64 @@ describe("rollout provider: check and diff are pure", () => {
             prometheus: { timeoutSeconds: 1 },
             metrics: [{ ...inputs.metrics[0], failureCondition: "result >> 1" }],
         });
-        assert.deepStrictEqual(failures.map((f) => f.property), ["app", "totalReplicas", "deadlineSeconds", "steps", "metrics[0].failureCondition", "prometheus"]);
-        assert.strictEqual(failures[1].reason, "totalReplicas must be a whole number >= 1, got 0; set app.replicas");
-        assert.match(failures[4].reason, /uses the operator >>.*; fix rollout.analysis.metrics\[0\].failureCondition$/);
+        assert.deepStrictEqual(
+            failures.map((f) => f.property),
+            [
+                "app",
+                "totalReplicas",
+                "deadlineSeconds",
+                "steps",
+                "metrics[0].failureCondition",
+                "prometheus",
+            ],
+        );
+        assert.strictEqual(
+            failures[1].reason,
+            "totalReplicas must be a whole number >= 1, got 0; set app.replicas",
+        );
+        assert.match(
+            failures[4].reason,
+            /uses the operator >>.*; fix rollout.analysis.metrics\[0\].failureCondition$/,
+        );
     });
     it("completion diffs on the promoted hash only", () => {
-        const c = { namespace: "n", canaryDeployment: "c", stableDeployment: "s", canaryIngress: "i", promotedHash: "h" };
+        const c = {
+            namespace: "n",
+            canaryDeployment: "c",
+            stableDeployment: "s",
+            canaryIngress: "i",
+            promotedHash: "h",
+        };
         assert.strictEqual(diffCompletion(c, { ...c, kubeconfig: "x" }).changes, false);
         assert.strictEqual(diffCompletion(c, { ...c, promotedHash: "h2" }).changes, true);
     });
     it("summarize prints one line per measurement", () => {
         const text = summarize({
-            verdict: "Aborted", reason: "r", startedAt: "2026-01-01T00:00:00.000Z", templateHash: "h", durationSeconds: 12, abortedAtStep: 1,
+            verdict: "Aborted",
+            reason: "r",
+            startedAt: "2026-01-01T00:00:00.000Z",
+            templateHash: "h",
+            durationSeconds: 12,
+            abortedAtStep: 1,
             steps: [{ index: 0, step: { setWeight: 20 }, startedAtSeconds: 0, endedAtSeconds: 1 }],
-            measurements: [{ metric: "success-rate", phase: "Failed", step: 1, weight: 20, atSeconds: 8, query: "q", value: 0.7123, requests: 40, condition: "c", message: 'successCondition "c" is false' }],
+            measurements: [
+                {
+                    metric: "success-rate",
+                    phase: "Failed",
+                    step: 1,
+                    weight: 20,
+                    atSeconds: 8,
+                    query: "q",
+                    value: 0.7123,
+                    requests: 40,
+                    condition: "c",
+                    message: 'successCondition "c" is false',
+                },
+            ],
         });
-        assert.strictEqual(text, 'evidence (started 2026-01-01T00:00:00.000Z, 12s):\n  t=8s step 2 weight 20% success-rate=0.7123 (40 req) Failed: successCondition "c" is false');
+        assert.strictEqual(
+            text,
+            'evidence (started 2026-01-01T00:00:00.000Z, 12s):\n  t=8s step 2 weight 20% success-rate=0.7123 (40 req) Failed: successCondition "c" is false',
+        );
     });
 });

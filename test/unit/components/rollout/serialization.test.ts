@@ -24,7 +24,13 @@ function runInHost(text: string, script: string): unknown {
         `const provider = require("./provider.js").handler();\n(async () => {\n${script}\n})().catch((e) => { console.error(e); process.exit(1); });\n`,
     );
     try {
-        return JSON.parse(execFileSync(process.execPath, [path.join(dir, "run.js")], { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH } }));
+        return JSON.parse(
+            execFileSync(process.execPath, [path.join(dir, "run.js")], {
+                cwd: ROOT,
+                encoding: "utf8",
+                env: { PATH: process.env.PATH },
+            }),
+        );
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -34,7 +40,12 @@ describe("dynamic providers serialize", () => {
     it("CanaryRollout: small, no clients or secrets, and check/diff run in a bare node process", async () => {
         const text = await serialize(rolloutProvider());
         assert.ok(text.length < 20_000, `serialized provider is ${text.length} bytes`);
-        for (const forbidden of ["KubeConfig", "axios.create", "BEGIN CERTIFICATE", "client-certificate-data"]) {
+        for (const forbidden of [
+            "KubeConfig",
+            "axios.create",
+            "BEGIN CERTIFICATE",
+            "client-certificate-data",
+        ]) {
             assert.ok(!text.includes(forbidden), `serialized provider mentions ${forbidden}`);
         }
         const out = runInHost(
@@ -47,8 +58,17 @@ describe("dynamic providers serialize", () => {
              console.log(JSON.stringify({ ok: c1.failures, bad: c2.failures.map((f) => f.property), diff: d }));`,
         ) as { ok: unknown[]; bad: string[]; diff: pulumi.dynamic.DiffResult };
         assert.deepStrictEqual(out.ok, []);
-        assert.deepStrictEqual(out.bad, ["totalReplicas", "metrics[0].successCondition", "metrics[0].query"]);
-        assert.deepStrictEqual(out.diff, { changes: true, replaces: [], deleteBeforeReplace: false, stables: [] });
+        assert.deepStrictEqual(out.bad, [
+            "totalReplicas",
+            "metrics[0].successCondition",
+            "metrics[0].query",
+        ]);
+        assert.deepStrictEqual(out.diff, {
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+            stables: [],
+        });
     });
 
     it("CanaryCompletion serializes and diffs in a bare node process", async () => {
@@ -58,7 +78,13 @@ describe("dynamic providers serialize", () => {
             `const a = { namespace: "n", canaryDeployment: "c", stableDeployment: "s", canaryIngress: "i", promotedHash: "h1" };
              console.log(JSON.stringify([await provider.diff("id", a, a), await provider.diff("id", a, { ...a, promotedHash: "h2" })]));`,
         ) as pulumi.dynamic.DiffResult[];
-        assert.deepStrictEqual(out.map((d) => d.changes), [false, true]);
-        assert.deepStrictEqual(out.map((d) => d.replaces), [[], []]);
+        assert.deepStrictEqual(
+            out.map((d) => d.changes),
+            [false, true],
+        );
+        assert.deepStrictEqual(
+            out.map((d) => d.replaces),
+            [[], []],
+        );
     });
 });
