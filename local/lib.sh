@@ -1,0 +1,44 @@
+# Shared by local/up.sh, down.sh, status.sh and demo.sh. Sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PD_STATE=${PD_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/progressive-delivery}
+PROM_PORT=${PD_PROMETHEUS_PORT:-19090}
+EDGE_METRICS_PORT=${PD_EDGE_METRICS_PORT:-10254}
+EDGE_CONTROL_PORT=${PD_EDGE_CONTROL_PORT:-10255}
+EDGE_RPS=${PD_EDGE_RPS:-20}
+export EDGE_CONTROL_PORT
+
+log() { printf '[local %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# pid_alive FILE: the pid in FILE is a running process.
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pid NAME FILE: SIGTERM, wait up to 10s, then SIGKILL.
+stop_pid() {
+  local name=$1 file=$2 pid
+  if pid_alive "$file"; then
+    pid=$(cat "$file")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$file"
+}
+
+# wait_http URL SECONDS
+wait_http() {
+  local url=$1 limit=$2
+  for _ in $(seq 1 $((limit * 5))); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# Puts the locally built pulumi and the cluster's kubeconfig into this shell.
+use_local_env() {
+  # shellcheck disable=SC1091
+  . "$ROOT/local/pulumi/env.sh" "$ROOT"
+  export KUBECONFIG="$("$ROOT/local/cluster/cluster.sh" kubeconfig)"
+}
