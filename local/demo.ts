@@ -1,0 +1,110 @@
+// npm run demo: the seed tutorial's three steps on the embedded stack, with the real pulumi CLI.
+//   1. deploy argoproj/rollouts-demo:blue: stable, 100% of traffic
+//   2. update to :yellow: canary steps pass, yellow is promoted
+//   3. update to :red, which fails 30% of requests (set on the local edge, like the demo app's
+//      error slider): the analysis fails, traffic returns to yellow, the canary is at 0 replicas,
+//      and that `pulumi up` exits non-zero with the reason
+// Exits 0 only if all three behave as expected. Expects `npm run local:up` to have run (demo.sh
+// does it) and its environment (pulumi on PATH, KUBECONFIG).
+import { Workspace } from "./workspace";
+
+interface StepReport {
+    step: string;
+    expected: string;
+    ok: boolean;
+    seconds: number;
+    details: string[];
+}
+
+async function main(): Promise<void> {
+    const ws = await Workspace.create("demo");
+    const reports: StepReport[] = [];
+    const t0 = Date.now();
+    try {
+        await ws.reset();
+
+        // 1. blue
+        await ws.setImage("argoproj/rollouts-demo:blue");
+        let r = await ws.up();
+        let state = await ws.clusterState();
+        await ws.waitForTraffic();
+        let traffic = await ws.edgeRoute();
+        reports.push({
+            step: "1. deploy blue",
+            expected: "up succeeds; stable runs blue; all traffic on blue",
+            ok: r.code === 0 && state.stableImage.endsWith(":blue") && state.weight === 0 && traffic.stableVersion === "blue",
+            seconds: r.seconds,
+            details: [`pulumi up exit ${r.code}; stable ${state.stableImage} (${state.stableReady} ready); canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`, `edge: ${traffic.summary}`],
+        });
+
+        // 2. yellow
+        await ws.setImage("argoproj/rollouts-demo:yellow");
+        r = await ws.up();
+        state = await ws.clusterState();
+        const run = await ws.lastRun();
+        reports.push({
+            step: "2. canary yellow",
+            expected: "canary steps pass; yellow promoted",
+            ok: r.code === 0 && run?.verdict === "Promoted" && state.stableImage.endsWith(":yellow") && state.weight === 0 && state.canaryReplicas === 0,
+            seconds: r.seconds,
+            details: [
+                `pulumi up exit ${r.code}; verdict ${run?.verdict}: ${run?.reason}`,
+                `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
+                `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`,
+            ],
+        });
+
+        // 3. red, failing 30% of requests
+        await ws.setErrorRate("red", 0.3);
+        await ws.setImage("argoproj/rollouts-demo:red");
+        r = await ws.up();
+        state = await ws.clusterState();
+        await ws.waitForTraffic();
+        traffic = await ws.edgeRoute();
+        const reason = r.output.split("\n").find((l) => l.includes("rolled back at step")) ?? "(no reason found in the output)";
+        reports.push({
+            step: "3. canary red (30% errors)",
+            expected: "analysis fails; pulumi up exits non-zero; traffic back on yellow; canary at 0",
+            ok: r.code !== 0 && reason.includes("rolled back") && state.stableImage.endsWith(":yellow") && state.weight === 0 && state.canaryReplicas === 0,
+            seconds: r.seconds,
+            details: [
+                `pulumi up exit ${r.code}`,
+                `reason: ${reason.replace(/^.*?(canary ")/, "$1").trim()}`,
+                `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
+                `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}; edge: ${traffic.summary}`,
+            ],
+        });
+    } finally {
+        await ws.setErrorRate("red", 0).catch(() => undefined);
+    }
+
+    console.log("\n==== demo summary ====");
+    for (const s of reports) {
+        console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.step}  (${s.seconds.toFixed(0)}s)  expected: ${s.expected}`);
+        for (const d of s.details) {
+            console.log(`      ${d}`);
+        }
+    }
+    const ok = reports.length === 3 && reports.every((s) => s.ok);
+    console.log(`demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`);
+    process.exit(ok ? 0 : 1);
+}
+
+/** The weights the rollout set, from its progress lines. */
+export function weightsOf(output: string): string {
+    const w = [...output.matchAll(/setWeight (\d+)%: canary replicas/g)].map((m) => `${m[1]}%`);
+    return w.length ? w.join(" -> ") : "none";
+}
+
+/** The measured success rates and verdicts, from its progress lines. */
+export function ratesOf(output: string): string {
+    const r = [...output.matchAll(/success-rate = ([^ ]+)(?: over [^:]+)?: (\w+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    return r.length ? r.join(", ") : "none";
+}
+
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(`demo: ${(e as Error).message}`);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,224 @@
+// A Pulumi workspace on the embedded stack, for the demo and the e2e suite: a project directory
+// outside the repo whose program files are symlinks to this checkout (so the code under test is
+// the checkout's) and whose stack config is a copy of Pulumi.local.yaml (so `pulumi config set`
+// and the passphrase salt never touch the repo), with its own file backend.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import type { KubeConfig } from "@kubernetes/client-node";
+
+const ROOT = path.join(__dirname, "..");
+const STATE = process.env.PD_STATE_DIR ?? path.join(process.env.XDG_STATE_HOME ?? path.join(process.env.HOME ?? "/root", ".local", "state"), "progressive-delivery");
+const EDGE = `http://127.0.0.1:${process.env.EDGE_CONTROL_PORT ?? 10255}`;
+const LINKED = ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"];
+
+export interface UpResult {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    output: string;
+    seconds: number;
+}
+
+export interface ClusterState {
+    stableImage: string;
+    stableReady: number;
+    canaryImage: string;
+    canaryReplicas: number;
+    weight: number;
+}
+
+export class Workspace {
+    readonly stack = "local";
+    readonly app = "rollouts-demo";
+    readonly namespace = "rollouts-demo";
+    private kc?: KubeConfig;
+
+    private constructor(
+        readonly dir: string,
+        readonly env: NodeJS.ProcessEnv,
+    ) {}
+
+    static async create(name: string): Promise<Workspace> {
+        const base = path.join(STATE, name);
+        const dir = path.join(base, "project");
+        fs.mkdirSync(dir, { recursive: true });
+        for (const f of LINKED) {
+            const link = path.join(dir, f);
+            fs.rmSync(link, { force: true, recursive: false });
+            fs.symlinkSync(path.join(ROOT, f), link);
+        }
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.mkdirSync(path.join(base, "backend"), { recursive: true });
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${path.join(base, "backend")}`,
+            PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "progressive-delivery-local",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
+            NO_COLOR: "1",
+        };
+        if (!env.KUBECONFIG) {
+            throw new Error("KUBECONFIG is not set: run `npm run local:up` and source its env.sh (npm run demo does)");
+        }
+        return new Workspace(dir, env);
+    }
+
+    /** Runs a pulumi command in the workspace, echoing its output with a prefix. */
+    pulumi(args: string[], opts: { echo?: boolean; killWhen?: (output: string) => boolean } = {}): Promise<UpResult> {
+        const start = Date.now();
+        return new Promise((resolve, reject) => {
+            const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: this.dir, env: this.env });
+            let output = "";
+            let killed = false;
+            const onData = (d: Buffer) => {
+                const text = d.toString();
+                output += text;
+                if (opts.echo !== false) {
+                    process.stdout.write(text.replace(/^(?=.)/gm, "    | "));
+                }
+                if (!killed && opts.killWhen?.(output)) {
+                    killed = true;
+                    child.kill("SIGKILL");
+                }
+            };
+            child.stdout.on("data", onData);
+            child.stderr.on("data", onData);
+            child.on("error", reject);
+            child.on("close", (code, signal) => resolve({ code, signal, output, seconds: (Date.now() - start) / 1000 }));
+        });
+    }
+
+    async mustPulumi(args: string[]): Promise<string> {
+        const r = await this.pulumi(args, { echo: false });
+        if (r.code !== 0) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+        }
+        return r.output;
+    }
+
+    /** A fresh stack from Pulumi.local.yaml; destroys what an earlier run left. */
+    async reset(): Promise<void> {
+        const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
+        if ((JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
+            await this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], { echo: false });
+            await this.pulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack], { echo: false });
+        }
+        fs.copyFileSync(path.join(ROOT, "Pulumi.local.yaml"), path.join(this.dir, "Pulumi.local.yaml"));
+        await this.mustPulumi(["stack", "init", this.stack]);
+        await this.waitNamespaceGone();
+    }
+
+    async setImage(image: string): Promise<void> {
+        await this.mustPulumi(["config", "set", "--path", "app.image", image, "--stack", this.stack]);
+    }
+
+    up(opts: { killWhen?: (output: string) => boolean } = {}): Promise<UpResult> {
+        console.log(`\n$ pulumi up   (stack ${this.stack})`);
+        return this.pulumi(["up", "--yes", "--skip-preview", "--stack", this.stack], opts);
+    }
+
+    preview(): Promise<UpResult> {
+        return this.pulumi(["preview", "--stack", this.stack, "--diff"], { echo: false });
+    }
+
+    destroy(): Promise<UpResult> {
+        return this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], { echo: false });
+    }
+
+    async lastRun(): Promise<{ verdict: string; reason: string; measurements: { phase: string; value?: number }[] } | null> {
+        return JSON.parse(await this.mustPulumi(["stack", "output", "lastRun", "--json", "--stack", this.stack]));
+    }
+
+    private async kube() {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
+        if (!this.kc) {
+            this.kc = new k8s.KubeConfig();
+            this.kc.loadFromFile(this.env.KUBECONFIG!);
+        }
+        return {
+            apps: this.kc.makeApiClient(k8s.AppsV1Api),
+            net: this.kc.makeApiClient(k8s.NetworkingV1Api),
+            core: this.kc.makeApiClient(k8s.CoreV1Api),
+        };
+    }
+
+    async clusterState(): Promise<ClusterState> {
+        const { apps, net } = await this.kube();
+        const ns = this.namespace;
+        const stable = await apps.readNamespacedDeployment({ name: `${this.app}-stable`, namespace: ns });
+        const canary = await apps.readNamespacedDeployment({ name: `${this.app}-canary`, namespace: ns });
+        const ing = await net.readNamespacedIngress({ name: `${this.app}-canary`, namespace: ns });
+        return {
+            stableImage: stable.spec?.template.spec?.containers[0].image ?? "",
+            stableReady: stable.status?.readyReplicas ?? 0,
+            canaryImage: canary.spec?.template.spec?.containers[0].image ?? "",
+            canaryReplicas: canary.spec?.replicas ?? 0,
+            weight: Number(ing.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0),
+        };
+    }
+
+    /** Every object of the app that is left in the cluster (for destroy checks). */
+    async leftovers(): Promise<string[]> {
+        const { apps, net, core } = await this.kube();
+        const ns = this.namespace;
+        const found: string[] = [];
+        try {
+            const n = await core.readNamespace({ name: ns });
+            if (n.status?.phase !== "Terminating") {
+                found.push(`namespace/${ns}`);
+            }
+        } catch {
+            // gone
+        }
+        const lists = await Promise.allSettled([apps.listNamespacedDeployment({ namespace: ns }), net.listNamespacedIngress({ namespace: ns }), core.listNamespacedService({ namespace: ns })]);
+        for (const l of lists) {
+            if (l.status === "fulfilled") {
+                found.push(...l.value.items.map((i) => `${i.kind ?? "object"}/${i.metadata?.name}`));
+            }
+        }
+        return found;
+    }
+
+    private async waitNamespaceGone(): Promise<void> {
+        const { core } = await this.kube();
+        for (let i = 0; i < 120; i++) {
+            try {
+                await core.readNamespace({ name: this.namespace });
+            } catch {
+                return;
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`namespace ${this.namespace} is still there 60s after destroy`);
+    }
+
+    async setErrorRate(version: string, rate: number): Promise<void> {
+        const res = await fetch(`${EDGE}/errors?version=${version}&rate=${rate}`, { method: "POST" });
+        if (!res.ok) {
+            throw new Error(`edge refused the error rate: ${await res.text()}`);
+        }
+    }
+
+    /** Waits for the edge to see the cluster's latest state and send some traffic. */
+    async waitForTraffic(seconds = 3): Promise<void> {
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+
+    async edgeRoute(): Promise<{ stableVersion: string; canaryVersion: string; weight: number; summary: string }> {
+        const state = (await (await fetch(`${EDGE}/state`)).json()) as {
+            routes: { host: string; weight: number; stable: { version: string }; canary?: { version: string }; requests: { stable: number; canary: number } }[];
+        };
+        const r = state.routes.find((x) => x.host === "rollouts-demo.local");
+        if (!r) {
+            return { stableVersion: "", canaryVersion: "", weight: 0, summary: "no route for rollouts-demo.local" };
+        }
+        return {
+            stableVersion: r.stable.version,
+            canaryVersion: r.canary?.version ?? "",
+            weight: r.weight,
+            summary: `${100 - r.weight}% to stable ${r.stable.version}, ${r.weight}% to canary ${r.canary?.version ?? "-"} (requests so far: stable ${r.requests.stable}, canary ${r.requests.canary})`,
+        };
+    }
+}
