@@ -13,6 +13,7 @@
 #
 # Usage: build.sh [all|k8s|etcd|kwok]...   (default: all; already-built binaries are skipped)
 #        build.sh --print-paths            (print the bin dirs, for cluster.sh)
+#        build.sh clean-gocache            (delete our Go build cache, ~3.7 GB; binaries stay)
 # Env:   K8S_VERSION (v1.36.3) ETCD_VERSION (v3.6.16) KWOK_VERSION (v0.8.0)
 #        BUILD_PARALLELISM (2) FORCE=1 (rebuild)
 set -euo pipefail
@@ -28,6 +29,7 @@ ETCD_DIR=$CACHE_ROOT/etcd-$ETCD_VERSION
 KWOK_DIR=$CACHE_ROOT/kwok-$KWOK_VERSION
 
 if [[ ${1:-} == --print-paths ]]; then
+  echo "K8S_VERSION=$K8S_VERSION"
   echo "K8S_BIN=$K8S_DIR/bin"
   echo "ETCD_BIN=$ETCD_DIR/bin"
   echo "KWOK_BIN=$KWOK_DIR/bin"
@@ -196,7 +198,8 @@ for t in "${targets[@]}"; do
     k8s) build_k8s ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;
-    *) die "unknown target '$t' (all|k8s|etcd|kwok|--print-paths)" ;;
+    clean-gocache) rm -rf "$GOCACHE"; log "removed $GOCACHE" ;;
+    *) die "unknown target '$t' (all|k8s|etcd|kwok|clean-gocache|--print-paths)" ;;
   esac
 done
 log "binaries: $K8S_DIR/bin $ETCD_DIR/bin $KWOK_DIR/bin"

@@ -44,7 +44,7 @@ POD_CIDR=10.244.0.0/16        # fake pod IPs; node i gets 10.244.i.0/24 (never r
 
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-eval "$("$HERE/build.sh" --print-paths)"   # K8S_BIN ETCD_BIN KWOK_BIN KWOK_STAGES
+eval "$("$HERE/build.sh" --print-paths)"   # K8S_VERSION K8S_BIN ETCD_BIN KWOK_BIN KWOK_STAGES
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -67,7 +67,7 @@ check_binaries() {
   [[ -d $KWOK_STAGES ]] || missing+=("$KWOK_STAGES/")
   if ((${#missing[@]})); then
     printf '  missing: %s\n' "${missing[@]}" >&2
-    die "binaries not built: run $HERE/build.sh first (cold build takes ~30-60 min on 2 cores)"
+    die "binaries not built: run $HERE/build.sh first (cold build took ~20 min on 2 cores, ~7 GB disk)"
   fi
   command -v openssl >/dev/null || die "openssl not found (apt-get install -y openssl)"
   command -v curl >/dev/null || die "curl not found (apt-get install -y curl)"
@@ -248,7 +248,8 @@ healthy() { # healthy COMPONENT -> 0 if its health endpoint answers ok
 wait_healthy() {
   local c=$1 deadline=$((SECONDS + UP_TIMEOUT))
   until healthy "$c"; do
-    if ! pid_of "$c" >/dev/null; then
+    # (kill -0, not pid_of: right after the fork the child may not have exec'd the binary yet)
+    if ! kill -0 "$(<"$RUN/$c.pid")" 2>/dev/null; then
       tail -20 "$LOGS/$c.log" >&2 || true
       die "$c exited during startup; log: $LOGS/$c.log"
     fi
@@ -298,7 +299,7 @@ spec:
 status:
   allocatable: {cpu: \"32\", memory: 256Gi, pods: \"110\", ephemeral-storage: 100Gi}
   capacity: {cpu: \"32\", memory: 256Gi, pods: \"110\", ephemeral-storage: 100Gi}
-  nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: fake, kubeProxyVersion: fake}
+  nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: $K8S_VERSION, kubeProxyVersion: $K8S_VERSION}
 "
   done
   printf '%s' "$docs" | kctl apply -f - >/dev/null
