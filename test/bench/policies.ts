@@ -130,8 +130,14 @@ export function policies(scrapeSeconds: number): Policy[] {
                 `${DEFAULTS.rollout.judge.missedDetectionRate}) every ${scrapeSeconds}s; same steps as tutorial`,
             steps: tutorialSteps,
             metrics: (source) => {
-                const judge: JudgeConfig = { ...DEFAULTS.rollout.judge, enabled: true, intervalSeconds: scrapeSeconds };
-                return [judgeMetric(judge, { ...ARGS, scrapeIntervalSeconds: scrapeSeconds }, source)];
+                const judge: JudgeConfig = {
+                    ...DEFAULTS.rollout.judge,
+                    enabled: true,
+                    intervalSeconds: scrapeSeconds,
+                };
+                return [
+                    judgeMetric(judge, { ...ARGS, scrapeIntervalSeconds: scrapeSeconds }, source),
+                ];
             },
         },
     ];

@@ -14,16 +14,23 @@ export function mulberry32(seed: number): () => number {
     };
 }
 
-/** A 32-bit hash of small integers (murmur3's finalizer over a running mix). */
+/** murmur3's 32-bit finalizer: every input bit flips each output bit with probability ~1/2. */
+function fmix32(h: number): number {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h >>> 0;
+}
+
+/** A 32-bit hash of small integers: each one is mixed in through a full avalanche. */
 export function hash32(...xs: number[]): number {
     let h = 0x9e3779b9;
     for (const x of xs) {
-        h = Math.imul(h ^ (x | 0), 0x85ebca6b);
-        h ^= h >>> 13;
-        h = Math.imul(h, 0xc2b2ae35);
-        h ^= h >>> 16;
+        h = fmix32((h + Math.imul(x | 0, 0x9e3779b1) + 0x7f4a7c15) | 0);
     }
-    return h >>> 0;
+    return h;
 }
 
 /** Uniform on (0, 1), never 0 or 1, from a hash. */
@@ -35,22 +42,40 @@ export function uniformOf(...xs: number[]): number {
  * Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
  */
 export function normInv(p: number): number {
-    const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-    const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-    const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const a = [
+        -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269,
+        -30.66479806614716, 2.506628277459239,
+    ];
+    const b = [
+        -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+        -13.28068155288572,
+    ];
+    const c = [
+        -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+        4.374664141464968, 2.938163982698783,
+    ];
     const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
     const lo = 0.02425;
     if (p < lo) {
         const q = Math.sqrt(-2 * Math.log(p));
-        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        return (
+            (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        );
     }
     if (p > 1 - lo) {
         const q = Math.sqrt(-2 * Math.log(1 - p));
-        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        return (
+            -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        );
     }
     const q = p - 0.5;
     const r = q * q;
-    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    return (
+        ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    );
 }
 
 /**

@@ -1,6 +1,7 @@
 // A small PromQL evaluator over simulated scrapes, with Prometheus' own semantics for the only
-// shapes the policies send: `sum(rate|increase(metric{matchers}[range]))`, and a division of two
-// of them. Anything else throws, so a policy cannot silently query something this does not model.
+// shapes the policies send: `sum(rate|increase(metric{matchers}[range]))`, `sum(metric{matchers})`
+// and a division of two such sums. Anything else throws, so a policy cannot silently query
+// something this does not model.
 //
 // Semantics copied from Prometheus (promql/functions.go extrapolatedRate, Prometheus 3):
 // - a range [t-R, t] holds the samples with t-R < ts <= t (left-open);
@@ -8,6 +9,7 @@
 // - counter resets: a sample below its predecessor adds the predecessor's value;
 // - extrapolation to the range's ends: the full gap when it is under 1.1x the average sample
 //   spacing, else half a spacing; toward the start never past the counter's zero point;
+// - an instant selector takes each series' latest sample no older than 5 minutes (lookback);
 // - sum() over no elements is an empty vector; empty / x is empty; 0/0 is NaN.
 
 export interface Series {
@@ -44,6 +46,7 @@ interface Selector {
 
 export type Expr =
     | { kind: "sum"; fn: "rate" | "increase"; selector: Selector; rangeMs: number }
+    | { kind: "sumInstant"; selector: Selector }
     | { kind: "div"; left: Expr; right: Expr };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -81,7 +84,15 @@ class Parser {
         }
         this.word("sum");
         this.expect("(");
+        const save = this.i;
         const fn = this.ident();
+        this.ws();
+        if (this.src[this.i] === "{") {
+            this.i = save;
+            const selector = this.selector();
+            this.expect(")");
+            return { kind: "sumInstant", selector };
+        }
         if (fn !== "rate" && fn !== "increase") {
             this.fail("rate or increase", fn);
         }
@@ -96,7 +107,12 @@ class Parser {
         this.expect("]");
         this.expect(")");
         this.expect(")");
-        return { kind: "sum", fn: fn as "rate" | "increase", selector, rangeMs: Number(m![1]) * UNIT_MS[m![2]] };
+        return {
+            kind: "sum",
+            fn: fn as "rate" | "increase",
+            selector,
+            rangeMs: Number(m![1]) * UNIT_MS[m![2]],
+        };
     }
 
     private selector(): Selector {
@@ -112,7 +128,9 @@ class Parser {
             }
             const label = this.ident();
             this.ws();
-            const op = (["=~", "!~", "!=", "="] as Op[]).find((o) => this.src.startsWith(o, this.i));
+            const op = (["=~", "!~", "!=", "="] as Op[]).find((o) =>
+                this.src.startsWith(o, this.i),
+            );
             if (!op) {
                 this.fail("a matcher operator");
             }
@@ -177,7 +195,9 @@ class Parser {
 
     private fail(expected: string, got?: string): never {
         const at = got ?? JSON.stringify(this.src.slice(this.i, this.i + 20));
-        throw new Error(`bench PromQL: expected ${expected} at ${this.i}, got ${at} in: ${this.src}`);
+        throw new Error(
+            `bench PromQL: expected ${expected} at ${this.i}, got ${at} in: ${this.src}`,
+        );
     }
 }
 
@@ -270,6 +290,14 @@ export function extrapolatedRate(
     return result;
 }
 
+const LOOKBACK_MS = 5 * 60_000;
+
+/** An instant selector's value of one series at `now`: its latest sample within the lookback. */
+export function latest(s: Series, now: number): number | undefined {
+    const i = upperBound(s.t, now) - 1;
+    return i >= 0 && s.t[i] > now - LOOKBACK_MS ? s.v[i] : undefined;
+}
+
 /** Evaluates at `now` (ms) over `series`; returns the instant vector's values. */
 export function evaluate(e: Expr, series: Series[], now: number, cache?: SelectorCache): number[] {
     if (e.kind === "div") {
@@ -278,11 +306,16 @@ export function evaluate(e: Expr, series: Series[], now: number, cache?: Selecto
         // Both sides are label-less after sum(): one-to-one match or nothing.
         return l.length === 1 && r.length === 1 ? [l[0] / r[0]] : [];
     }
-    const selected = cache ? cache.select(e.selector, series) : series.filter((s) => matches(s, e.selector));
+    const selected = cache
+        ? cache.select(e.selector, series)
+        : series.filter((s) => matches(s, e.selector));
     let sum = 0;
     let any = false;
     for (const s of selected) {
-        const v = extrapolatedRate(s, now - e.rangeMs, now, e.fn === "rate");
+        const v =
+            e.kind === "sumInstant"
+                ? latest(s, now)
+                : extrapolatedRate(s, now - e.rangeMs, now, e.fn === "rate");
         if (v !== undefined) {
             sum += v;
             any = true;

@@ -34,7 +34,11 @@ interface Options {
 }
 
 function options(argv: string[]): Options {
-    const o: Options = { svg: path.join(__dirname, "out", "verdicts.svg"), trials: 500, seed: 20240607 };
+    const o: Options = {
+        svg: path.join(__dirname, "out", "verdicts.svg"),
+        trials: 500,
+        seed: 20240607,
+    };
     for (let i = 0; i < argv.length; i++) {
         const next = () => {
             const v = argv[++i];
@@ -60,7 +64,9 @@ function options(argv: string[]): Options {
                 o.only = next();
                 break;
             default:
-                throw new Error(`unknown option ${argv[i]}; use --json FILE, --svg FILE, --trials N, --seed N, --only TEXT`);
+                throw new Error(
+                    `unknown option ${argv[i]}; use --json FILE, --svg FILE, --trials N, --seed N, --only TEXT`,
+                );
         }
     }
     return o;
@@ -93,7 +99,13 @@ async function trial(sc: Scenario, policy: Policy, seed: number): Promise<Outcom
     const metrics = policy.metrics(source);
     const noop = async () => {};
     const r = await runRollout(
-        { app: "rollouts-demo", steps: policy.steps, totalReplicas: 4, deadlineSeconds: DEADLINE_SECONDS, metrics },
+        {
+            app: "rollouts-demo",
+            steps: policy.steps,
+            totalReplicas: 4,
+            deadlineSeconds: DEADLINE_SECONDS,
+            metrics,
+        },
         {
             router: { setWeight: async (w) => world.setWeight(clock.now(), w) },
             workloads: { scaleCanary: noop, waitCanaryReady: noop },
@@ -105,7 +117,11 @@ async function trial(sc: Scenario, policy: Policy, seed: number): Promise<Outcom
         return { kind: "promoted", seconds: r.durationSeconds };
     }
     const failed = metrics.some(
-        (m) => assess(r.measurements.filter((x) => x.metric === m.name), m.limits).status === "Failed",
+        (m) =>
+            assess(
+                r.measurements.filter((x) => x.metric === m.name),
+                m.limits,
+            ).status === "Failed",
     );
     return { kind: failed ? "rolledBack" : "inconclusive", seconds: r.durationSeconds };
 }
@@ -150,7 +166,12 @@ export interface Row {
     caughtWithin5mRate: number;
     inconclusiveSeconds: { median: number | null };
     /** Wald's approximation of the judge's expected decision (steady scenarios, ours). */
-    theory?: { decision: Expected["decision"]; seconds: number | null; canaryRequests: number; failures: number };
+    theory?: {
+        decision: Expected["decision"];
+        seconds: number | null;
+        canaryRequests: number;
+        failures: number;
+    };
 }
 
 function summarize(sc: Scenario, policy: PolicyName, outcomes: Outcome[], theory?: Expected): Row {
@@ -193,8 +214,17 @@ const sec = (x: number | null) => (x === null ? "-" : `${Math.round(x)}s`);
 
 function table(rows: Row[]): string {
     const head = [
-        "scenario", "policy", "promoted", "rolled back", "inconcl.", "rollback med/p95",
-        "missed", "false rb", "promote med", "caught<=5m", "Wald E[T] (ours)",
+        "scenario",
+        "policy",
+        "promoted",
+        "rolled back",
+        "inconcl.",
+        "rollback med/p95",
+        "missed",
+        "false rb",
+        "promote med",
+        "caught<=5m",
+        "Wald E[T] (ours)",
     ];
     const lines = rows.map((r) => [
         r.name,
@@ -214,7 +244,14 @@ function table(rows: Row[]): string {
     ]);
     const all = [head, ...lines];
     const widths = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
-    return all.map((l) => l.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+    return all
+        .map((l) =>
+            l
+                .map((c, i) => c.padEnd(widths[i]))
+                .join("  ")
+                .trimEnd(),
+        )
+        .join("\n");
 }
 
 interface Check {
@@ -225,7 +262,13 @@ interface Check {
 
 function checks(rows: Row[]): Check[] {
     const find = (rps: number, rate: number, bursty: boolean, policy: PolicyName) =>
-        rows.find((r) => r.rps === rps && r.canaryErrorRate === rate && r.bursty === bursty && r.policy === policy);
+        rows.find(
+            (r) =>
+                r.rps === rps &&
+                r.canaryErrorRate === rate &&
+                r.bursty === bursty &&
+                r.policy === policy,
+        );
     const out: Check[] = [];
     for (const bursty of [false, true]) {
         const ours = find(20, 0.3, bursty, "ours");
@@ -242,15 +285,21 @@ function checks(rows: Row[]): Check[] {
             });
         }
     }
-    const healthy = rows.filter((r) => r.policy === "ours" && r.canaryErrorRate === r.stableErrorRate);
+    const healthy = rows.filter(
+        (r) => r.policy === "ours" && r.canaryErrorRate === r.stableErrorRate,
+    );
     if (healthy.length) {
         const worst = healthy.reduce((a, b) => (b.falseRollbackRate > a.falseRollbackRate ? b : a));
         out.push({
             target: "false rollbacks of healthy canaries <= 0.5% at every traffic level (steady and bursty)",
             pass: healthy.every((r) => r.falseRollbackRate <= 0.005),
             detail:
-                healthy.map((r) => `${r.rps}rps${r.bursty ? "/bursty" : ""} ${pct(r.falseRollbackRate)}`).join(", ") +
-                `; worst ${worst.name}`,
+                healthy
+                    .map(
+                        (r) =>
+                            `${r.rps}rps${r.bursty ? "/bursty" : ""} ${pct(r.falseRollbackRate)}`,
+                    )
+                    .join(", ") + `; worst ${worst.name}`,
         });
     }
     for (const bursty of [false, true]) {
@@ -294,7 +343,9 @@ async function main() {
         missedDetectionRate: judge.missedDetectionRate,
         minRequests: judge.minRequests,
     };
-    console.log(`bench: ${o.trials} trials per scenario and policy, seed ${o.seed}, scrape interval ${SCRAPE_SECONDS}s, deadline ${DEADLINE_SECONDS}s`);
+    console.log(
+        `bench: ${o.trials} trials per scenario and policy, seed ${o.seed}, scrape interval ${SCRAPE_SECONDS}s, deadline ${DEADLINE_SECONDS}s`,
+    );
     for (const p of all) {
         console.log(`  ${p.name}: ${p.describe}`);
     }
@@ -310,15 +361,30 @@ async function main() {
         const ours = all.findIndex((p) => p.name === "ours");
         const theory = sc.bursty
             ? undefined
-            : expectedDecision(all[ours].steps, sc.rps, sc.stableErrorRate, sc.canaryErrorRate, params, DEADLINE_SECONDS);
-        all.forEach((p, i) => rows.push(summarize(sc, p.name, outcomes[i], p.name === "ours" ? theory : undefined)));
-        process.stderr.write(`  ${sc.name} done at ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+            : expectedDecision(
+                  all[ours].steps,
+                  sc.rps,
+                  sc.stableErrorRate,
+                  sc.canaryErrorRate,
+                  params,
+                  DEADLINE_SECONDS,
+              );
+        all.forEach((p, i) =>
+            rows.push(summarize(sc, p.name, outcomes[i], p.name === "ours" ? theory : undefined)),
+        );
+        process.stderr.write(
+            `  ${sc.name} done at ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+        );
     }
     console.log("");
     console.log(table(rows));
     console.log("");
-    console.log("Wald E[T]: expected seconds from the canary's first request to the judge's decision, by Wald's");
-    console.log("approximation with stable's rate known (no overshoot, no Prometheus delay); a healthy canary is");
+    console.log(
+        "Wald E[T]: expected seconds from the canary's first request to the judge's decision, by Wald's",
+    );
+    console.log(
+        "approximation with stable's rate known (no overshoot, no Prometheus delay); a healthy canary is",
+    );
     console.log("promoted at the analysis step after the 240s of pauses at the earliest.");
     console.log("");
     const cs = checks(rows);
@@ -328,7 +394,10 @@ async function main() {
     fs.mkdirSync(path.dirname(o.svg), { recursive: true });
     fs.writeFileSync(
         o.svg,
-        chart(rows, `Canary verdicts: ${o.trials} trials per bar, stable at ${STABLE_ERROR_RATE * 100}% errors`),
+        chart(
+            rows,
+            `Canary verdicts: ${o.trials} trials per bar, stable at ${STABLE_ERROR_RATE * 100}% errors`,
+        ),
     );
     console.log(`chart: ${o.svg}`);
     if (o.json) {

@@ -17,7 +17,11 @@ export interface ChartRow {
     promoteSeconds: { median: number | null };
 }
 
-const POLICY_LABEL: Record<string, string> = { tutorial: "tutorial", flagger: "Flagger", ours: "judge" };
+const POLICY_LABEL: Record<string, string> = {
+    tutorial: "tutorial",
+    flagger: "Flagger",
+    ours: "judge",
+};
 
 function esc(s: string): string {
     return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -94,7 +98,11 @@ export function chart(rows: ChartRow[], title: string): string {
                 const x = x0 + c * cellW;
                 policies.forEach((policy, p) => {
                     const row = rows.find(
-                        (q) => q.rps === rps && q.canaryErrorRate === rate && q.bursty === bursty && q.policy === policy,
+                        (q) =>
+                            q.rps === rps &&
+                            q.canaryErrorRate === rate &&
+                            q.bursty === bursty &&
+                            q.policy === policy,
                     );
                     if (!row) {
                         return;
@@ -115,7 +123,9 @@ export function chart(rows: ChartRow[], title: string): string {
                     ] as [number, string][]) {
                         const w = frac * barW;
                         if (w > 0) {
-                            out.push(`<rect x="${bx.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
+                            out.push(
+                                `<rect x="${bx.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`,
+                            );
                         }
                         bx += w;
                     }

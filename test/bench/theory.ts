@@ -83,7 +83,12 @@ export function expectedDecision(
             sums[i] += drift(wt, rps, ps, pc, targets[i].p1);
             const hit = healthy ? sums[i] <= targets[i].bound : sums[i] >= targets[i].bound;
             if (hit && requests >= (healthy ? p.minRequests : 0)) {
-                return { decision: healthy ? "accept" : "reject", seconds: t + 1, canaryRequests: requests, failures };
+                return {
+                    decision: healthy ? "accept" : "reject",
+                    seconds: t + 1,
+                    canaryRequests: requests,
+                    failures,
+                };
             }
         }
     }

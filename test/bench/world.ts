@@ -68,9 +68,13 @@ export class World {
         const rnd = mulberry32(seed);
         // Scrapes at a random phase to the canary start: t0 + phase + k x interval.
         const phase = (0.05 + 0.9 * rnd()) * scrapeSeconds;
-        this.nextScrape = t0 + (phase - Math.ceil(PRE_SECONDS / scrapeSeconds) * scrapeSeconds) * 1000;
+        this.nextScrape =
+            t0 + (phase - Math.ceil(PRE_SECONDS / scrapeSeconds) * scrapeSeconds) * 1000;
         if (scenario.bursty) {
-            for (let s = -PRE_SECONDS + -Math.log(rnd()) * BURST.meanGapSeconds; s < horizonSeconds; ) {
+            for (
+                let s = -PRE_SECONDS + -Math.log(rnd()) * BURST.meanGapSeconds;
+                s < horizonSeconds;
+            ) {
                 this.bursts.push([s, s + BURST.durationSeconds]);
                 s += BURST.durationSeconds + -Math.log(rnd()) * BURST.meanGapSeconds;
             }

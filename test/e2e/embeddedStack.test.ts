@@ -20,7 +20,8 @@ const dep = new k8s.apps.v1.Deployment("smoke", {
 const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) { return { id: "echo-" + inputs.value, outs: { value: inputs.value, echoed: true } }; },
 };
-const echo = new pulumi.dynamic.Resource(provider, "echo", { value: "hello", echoed: undefined }, { dependsOn: [dep] });
+class Echo extends pulumi.dynamic.Resource {}
+const echo = new Echo(provider, "echo", { value: "hello", echoed: undefined }, { dependsOn: [dep] });
 export const ready = dep.status.readyReplicas;
 export const echoed = (echo as unknown as { echoed: pulumi.Output<boolean> }).echoed;
 `;
