@@ -93,6 +93,8 @@ export interface SequentialState {
     readings: number;
     /** Intervals dropped: a counter went down or jumped (see `update`). */
     skipped: number;
+    /** Intervals dropped because the canary's weight changed inside them. */
+    straddled: number;
 }
 
 export interface SequentialResult {
@@ -149,6 +151,7 @@ export function initialState(): SequentialState {
         maxInterval: 0,
         readings: 0,
         skipped: 0,
+        straddled: 0,
     };
 }
 
@@ -214,9 +217,17 @@ export function intervalLogLR(inc: Counts, qStable: number, p: SequentialParams)
 
 /**
  * Folds one reading of the four counters (their values, not increments) into the state. The
- * first reading is the baseline; each later one closes an interval. Pure.
+ * first reading is the baseline; each later one closes an interval. `straddles`: the canary's
+ * weight may have changed inside the interval, whose requests then mix two splits; if failures
+ * came in the part with more canary traffic (a burst right after the weight went from 20% to
+ * 40%), the mixed split would blame the canary. Such an interval only moves the baseline. Pure.
  */
-export function update(state: SequentialState, reading: Counts, p: SequentialParams): SequentialState {
+export function update(
+    state: SequentialState,
+    reading: Counts,
+    p: SequentialParams,
+    straddles = false,
+): SequentialState {
     const readings = state.readings + 1;
     if (KEYS.some((k) => !Number.isFinite(reading[k]))) {
         return { ...state, readings };
@@ -235,6 +246,9 @@ export function update(state: SequentialState, reading: Counts, p: SequentialPar
     const jump = state.maxInterval > 0 && requests > JUMP_FACTOR * Math.max(state.maxInterval, JUMP_FLOOR);
     if (KEYS.some((k) => inc[k] < 0) || jump) {
         return { ...state, base: now, readings, skipped: state.skipped + 1 };
+    }
+    if (straddles) {
+        return { ...state, base: now, readings, straddled: state.straddled + 1 };
     }
     const qStable = stableRate(state.stableBase);
     const step = intervalLogLR(inc, qStable, p);
@@ -257,6 +271,7 @@ export function update(state: SequentialState, reading: Counts, p: SequentialPar
         maxInterval: Math.max(state.maxInterval, requests),
         readings,
         skipped: state.skipped,
+        straddled: state.straddled,
     };
 }
 
@@ -363,6 +378,12 @@ export function judgeMetric(
     const queries = KEYS.map((k) => renderQuery(JUDGE_QUERIES[k], { ...base, window: "" }));
     const query = queries.join(" ; ");
     let state = initialState();
+    // Weight changes as (earliest, latest) times in seconds of canary traffic: the judge sees a
+    // new weight at its next measurement, so the change happened after the previous one.
+    const changes: [number, number][] = [];
+    let lastWeight: number | undefined;
+    let lastAt = 0;
+    let baseAt = 0;
     return {
         name: "judge",
         intervalSeconds: judge.intervalSeconds,
@@ -372,14 +393,32 @@ export function judgeMetric(
             inconclusiveLimit: JUDGE_INCONCLUSIVE_LIMIT,
             consecutiveErrorLimit: DEFAULT_LIMITS.consecutiveErrorLimit,
         },
-        async measure(_ctx: MeasureContext): Promise<MeasurementResult> {
+        async measure(ctx: MeasureContext): Promise<MeasurementResult> {
+            const at = ctx.canaryTrafficSeconds;
+            if (lastWeight === undefined) {
+                // canaryTrafficSeconds counts from the first weight above 0: that change is at 0.
+                changes.push([0, 0]);
+            } else if (ctx.weight !== lastWeight) {
+                changes.push([lastAt, at]);
+            }
+            lastWeight = ctx.weight;
+            lastAt = at;
             const results = await Promise.all(queries.map((q) => source.query(q)));
             const before = state;
             const reading = { ...ZERO };
             KEYS.forEach((k, i) => {
                 reading[k] = valueOf(results[i], before.base?.[k]);
             });
-            state = update(state, reading, params);
+            // The interval's counts come from scrapes in (baseAt - scrape interval, at]: a change
+            // at T straddles it when T falls inside. E.g. 10s scrapes, weight 20 -> 40 between
+            // readings at 50s and 60s: the intervals closed at 60s and 70s are dropped.
+            const straddles = changes.some(
+                ([lo, hi]) => at > lo && baseAt - scrapeIntervalSeconds < hi,
+            );
+            state = update(state, reading, params, straddles);
+            if (state.base !== before.base) {
+                baseAt = at;
+            }
             const d = decide(state, params);
             const c = d.counts;
             const value = [
@@ -418,6 +457,8 @@ export function judgeMetric(
                 why = `baseline reading of the counters; counting from here`;
             } else if (state.skipped > before.skipped) {
                 why = `a counter went down or jumped (restart or failed scrape); interval skipped`;
+            } else if (state.straddled > before.straddled) {
+                why = `the canary's weight changed within the last interval; counting from here`;
             } else if (c.canaryRequests === 0) {
                 why = `no canary requests counted yet (scrape interval ${scrapeIntervalSeconds}s)`;
             } else if (d.waitingFor === "minRequests") {
