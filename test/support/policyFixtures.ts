@@ -1,0 +1,203 @@
+// Compliant resources for policy tests, built with the program's own pieces (validated default
+// config, podTemplate, withTrack, templateHash, chartValues), so a fixture is what CanaryApp,
+// MonitoringStack and IngressNginxMonitor actually register. Each test changes one field.
+import { podTemplate, templateHash, withTrack } from "../../components/canaryApp";
+import { validateConfig } from "../../components/config";
+import { chartValues } from "../../components/monitoringStack";
+import { TEMPLATE_HASH_ANNOTATION } from "../../components/rollout/kube";
+import { FakeResource } from "./policyHarness";
+
+export const T = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    pod: "kubernetes:core/v1:Pod",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
+    helmChartV4: "kubernetes:helm.sh/v4:Chart",
+    serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    canaryRollout: "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout",
+    namespace: "kubernetes:core/v1:Namespace",
+};
+
+export const { config } = validateConfig({});
+export const APP = config.app.name; // rollouts-demo
+export const NS = config.app.namespace;
+export const DESIRED = podTemplate(config.app);
+export const HASH = templateHash(DESIRED);
+
+/** A deep copy with `value` set at a dotted path ("a.b.0.c"); undefined deletes the key. */
+export function withField<T extends FakeResource>(r: T, path: string, value: unknown): T {
+    const copy = JSON.parse(JSON.stringify(r)) as T;
+    const [root, ...keys] = path.split(".");
+    if (root !== "props" && root !== "outputs") {
+        throw new Error(`path must start with props. or outputs., got ${path}`);
+    }
+    let target: any =
+        root === "outputs" ? (copy.outputs ??= JSON.parse(JSON.stringify(copy.props))) : copy.props;
+    for (const k of keys.slice(0, -1)) {
+        target[k] ??= {};
+        target = target[k];
+    }
+    const last = keys[keys.length - 1];
+    if (value === undefined) {
+        delete target[last];
+    } else {
+        target[last] = value;
+    }
+    return copy;
+}
+
+export function canaryDeployment(): FakeResource {
+    return {
+        type: T.deployment,
+        name: `${APP}-canary`,
+        props: {
+            metadata: {
+                name: `${APP}-canary`,
+                namespace: NS,
+                labels: { app: APP, track: "canary" },
+            },
+            spec: {
+                selector: { matchLabels: { app: APP, track: "canary" } },
+                template: withTrack(DESIRED, "canary"),
+            },
+        },
+    };
+}
+
+export function stableDeployment(): FakeResource {
+    return {
+        type: T.deployment,
+        name: `${APP}-stable`,
+        props: {
+            metadata: {
+                name: `${APP}-stable`,
+                namespace: NS,
+                labels: { app: APP, track: "stable" },
+                annotations: { [TEMPLATE_HASH_ANNOTATION]: HASH },
+            },
+            spec: {
+                replicas: config.app.replicas,
+                selector: { matchLabels: { app: APP, track: "stable" } },
+                template: withTrack(DESIRED, "stable"),
+            },
+        },
+    };
+}
+
+/** The CanaryRollout's inputs as CanaryApp passes them; outputs as after a promotion. */
+export function rollout(): FakeResource {
+    const props = {
+        app: APP,
+        namespace: NS,
+        canaryDeployment: `${APP}-canary`,
+        stableDeployment: `${APP}-stable`,
+        canaryIngress: `${APP}-canary`,
+        canaryService: `${APP}-canary`,
+        stableService: `${APP}-stable`,
+        template: DESIRED,
+        templateHash: HASH,
+        totalReplicas: config.app.replicas,
+        steps: config.rollout.steps,
+        deadlineSeconds: config.rollout.deadlineSeconds,
+        metrics: config.rollout.metrics,
+        judge: config.rollout.judge,
+        scrapeIntervalSeconds: config.monitoring.scrapeIntervalSeconds,
+        prometheus: {
+            service: { namespace: "monitoring", name: "kube-prometheus-prometheus", port: 9090 },
+            timeoutSeconds: 10,
+        },
+    };
+    return {
+        type: T.canaryRollout,
+        name: `${APP}-rollout`,
+        props,
+        outputs: { ...props, promotedTemplate: DESIRED, promotedHash: HASH, lastRun: null },
+    };
+}
+
+export function ingress(
+    track: "stable" | "canary",
+    host = config.app.host,
+    path = config.app.path,
+): FakeResource {
+    const name = track === "stable" ? APP : `${APP}-canary`;
+    return {
+        type: T.ingress,
+        name: `${APP}-${track}`,
+        props: {
+            metadata: {
+                name,
+                namespace: NS,
+                labels: { app: APP },
+                annotations:
+                    track === "canary" ? { "nginx.ingress.kubernetes.io/canary": "true" } : {},
+            },
+            spec: {
+                ingressClassName: "nginx",
+                rules: [
+                    {
+                        host,
+                        http: {
+                            paths: [
+                                {
+                                    path,
+                                    pathType: "Prefix",
+                                    backend: {
+                                        service: {
+                                            name: `${APP}-${track}`,
+                                            port: { name: "http" },
+                                        },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                ],
+            },
+        },
+    };
+}
+
+/** MonitoringStack's Helm release of kube-prometheus-stack (or another chart by name). */
+export function prometheusRelease(
+    chart: { repo: string; name: string; version: string } = config.monitoring.chart,
+    values: Record<string, unknown> = {},
+): FakeResource {
+    const oci = chart.repo.startsWith("oci://");
+    return {
+        type: T.helmRelease,
+        name: "monitoring-chart",
+        props: {
+            name: "kube-prometheus",
+            namespace: "monitoring",
+            chart: oci ? `${chart.repo}/${chart.name}` : chart.name,
+            version: chart.version,
+            ...(oci ? {} : { repositoryOpts: { repo: chart.repo } }),
+            values: chartValues({ ...config.monitoring, chart, values }),
+            skipCrds: false,
+            timeout: 900,
+        },
+    };
+}
+
+/** IngressNginxMonitor's ServiceMonitor. */
+export function serviceMonitor(
+    labels: Record<string, string> = config.monitoring.serviceMonitorLabels,
+): FakeResource {
+    return {
+        type: T.serviceMonitor,
+        name: "ingress-nginx-servicemonitor",
+        props: {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: { name: "ingress-nginx-controller", namespace: "ingress-nginx", labels },
+            spec: {
+                selector: { matchLabels: config.ingressNginx.metricsSelector },
+                namespaceSelector: { matchNames: ["ingress-nginx"] },
+                endpoints: [{ port: "metrics", interval: "30s" }],
+            },
+        },
+    };
+}
