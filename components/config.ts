@@ -209,9 +209,13 @@ export const DEFAULTS = {
             name: "success-rate",
             successCondition: "result[0] >= 0.95",
             interval: "1m",
-            initialDelay: "0s",
+            // Argo's engine defaults are initialDelay 0 and inconclusiveLimit 0; with them the
+            // first measurement, taken before Prometheus has two scrapes of the canary's new
+            // series, is an empty vector and aborts every rollout at t=0. One interval of delay
+            // and two tolerated inconclusive measurements fix the tutorial's default.
+            initialDelay: "1m",
             failureLimit: 3,
-            inconclusiveLimit: 0,
+            inconclusiveLimit: 2,
             consecutiveErrorLimit: 4,
             minRequests: 10,
             window: "5m",

@@ -24,15 +24,17 @@
 //
 // q0, the stable rate in the alternative, is estimated high on purpose: a too-low q0 makes the
 // alternative too extreme and a real 1% -> 2% regression can drift toward "accept", a too-high one
-// only slows the test. So q0 is the larger of stable's rate so far (with a prior of 1 failure in 50
-// requests) and the interval's pooled rate (both versions, shrunk toward stable's by 2 failures'
-// worth). The pooled rate follows a shared burst: 40 failures in 200 requests make q0 ~ 10%, so
-// a 1-point excess is worth little there, instead of a burst split 20/80 "proving" the canary good.
+// only slows the test. So q0 is the larger of stable's base rate so far (intervals without a burst,
+// with a prior of 1 failure in 50 requests) and the interval's pooled rate (both versions, shrunk
+// toward stable's by 2 failures' worth). The pooled rate follows a shared burst: 40 failures in 200
+// requests make q0 ~ 10%, so a 1-point excess is worth little there, instead of a burst split
+// 20/80 "proving" the canary good.
 //
 // Three alternatives, mixed: the canary worse by 1x, 5x and 25x the tolerance, weights 1/2, 1/4,
 // 1/4. The mixture is still a martingale under H0, and a canary failing 30% of requests is judged
-// by the 25x alternative (+1.5 per canary failure at 20% weight) in one or two scrapes instead of
-// ten. Reject when log(mixture) >= ln(1/alpha) (5.30 for alpha 0.005); accept when it is <=
+// in one scrape instead of ten: at 20% weight its first 10s (12/40 failed vs stable's 2/160) give
+// +1.08 per canary failure to the 25x alternative but +0.13 to the 1x one, whose q0 is that
+// interval's pooled 5.3%. Reject when log(mixture) >= ln(1/alpha) (5.30 for alpha 0.005); accept when it is <=
 // ln(beta/2) (-3.69 for beta 0.05): then the 1x alternative alone is <= ln(beta), which a canary
 // worse by the tolerance reaches with probability <= beta (Ville again). These are Wald's bounds
 // made safe for a test that keeps watching after it first accepts (the engine measures until the
@@ -52,7 +54,9 @@
 // ingress controller restarted, a series went away), and a jump of more than 20x the largest
 // interval so far (a scrape that failed on one controller replica brings its series back with
 // all their history). A reading with no value where there was one (NaN, or an empty result after
-// a non-empty one) is skipped and the previous reading kept.
+// a non-empty one) is skipped and the previous reading kept. And an interval in which the canary's
+// weight changed is dropped: its requests mix two splits, and failures bunched in the part with
+// more canary traffic would be blamed on the canary.
 import type { JudgeConfig } from "../config";
 import { DEFAULT_LIMITS, fmt } from "./analysis";
 import { BaseArgs, renderQuery } from "./metrics";
@@ -243,7 +247,8 @@ export function update(
     }
     const requests = inc.canaryRequests + inc.stableRequests;
     // The first interval has nothing to compare with: it is taken as it is.
-    const jump = state.maxInterval > 0 && requests > JUMP_FACTOR * Math.max(state.maxInterval, JUMP_FLOOR);
+    const jump =
+        state.maxInterval > 0 && requests > JUMP_FACTOR * Math.max(state.maxInterval, JUMP_FLOOR);
     if (KEYS.some((k) => inc[k] < 0) || jump) {
         return { ...state, base: now, readings, skipped: state.skipped + 1 };
     }
@@ -257,7 +262,9 @@ export function update(
         counts[k] += inc[k];
     }
     const expected = qStable * (inc.canaryRequests + inc.stableRequests);
-    const burst = inc.canaryFailures + inc.stableFailures > expected + BURST_SD * Math.sqrt(expected) + BURST_SLACK;
+    const burst =
+        inc.canaryFailures + inc.stableFailures >
+        expected + BURST_SD * Math.sqrt(expected) + BURST_SLACK;
     return {
         base: now,
         counts,

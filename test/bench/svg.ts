@@ -34,68 +34,74 @@ function time(s: number | null): string {
     return s >= 600 ? `${Math.round(s / 60)}m` : `${Math.round(s)}s`;
 }
 
+function share(x: number): string {
+    if (x === 0) {
+        return "0%";
+    }
+    return x < 0.01 ? `${(x * 100).toFixed(1)}%` : `${Math.round(x * 100)}%`;
+}
+
 export function chart(rows: ChartRow[], title: string): string {
     const rpsList = [...new Set(rows.map((r) => r.rps))].sort((a, b) => a - b);
     const rates = [...new Set(rows.map((r) => r.canaryErrorRate))].sort((a, b) => a - b);
     const policies = [...new Set(rows.map((r) => r.policy))];
-    const cellW = 150;
+    const stable = rows[0]?.stableErrorRate ?? 0;
+    // One cell: policy name (44px), bar (100px), "share time" (66px).
+    const nameW = 44;
+    const barW = 100;
+    const cellW = nameW + barW + 76;
     const barH = 13;
-    const cellH = policies.length * (barH + 3) + 16;
-    const left = 110;
-    const top = 86;
-    const blockGap = 40;
-    const blockW = rpsList.length * cellW;
-    const width = left + 2 * blockW + blockGap + 20;
-    const height = top + rates.length * cellH + 40;
-    const barW = 78;
+    const cellH = policies.length * (barH + 3) + 14;
+    const left = 120;
+    const top = 84;
+    const blockH = 44 + rates.length * cellH;
+    const width = left + rpsList.length * cellW + 10;
+    const height = top + 2 * blockH + 30;
     const out: string[] = [];
     out.push(
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
             `font-family="Helvetica, Arial, sans-serif" font-size="11">`,
         `<rect width="100%" height="100%" fill="white"/>`,
-        `<text x="${left}" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
+        `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
     );
     const legend = [
-        ["#2e9e44", "right verdict (healthy promoted / bad rolled back)"],
-        ["#d62f2f", "wrong verdict (healthy rolled back / bad promoted)"],
+        ["#2e9e44", "right verdict (healthy promoted, bad rolled back)"],
+        ["#d62f2f", "wrong verdict (healthy rolled back, bad promoted)"],
         ["#b9b9b9", "inconclusive (limit or deadline)"],
     ];
     legend.forEach(([color, text], i) => {
-        const x = left + i * 280;
+        const x = 10 + i * 300;
         out.push(`<rect x="${x}" y="34" width="12" height="12" fill="${color}"/>`);
         out.push(`<text x="${x + 16}" y="44">${esc(text)}</text>`);
     });
     out.push(
-        `<text x="${left}" y="62" fill="#444">bars: ${policies.map((p) => POLICY_LABEL[p] ?? p).join(" / ")}` +
-            ` (top to bottom); number: median time to the right verdict</text>`,
+        `<text x="10" y="62" fill="#444">One bar per policy (${policies.map((p) => POLICY_LABEL[p] ?? p).join(", ")});` +
+            ` right of it: share of right verdicts and their median time (rollback for a bad canary,` +
+            ` promotion for a healthy one).</text>`,
     );
     [false, true].forEach((bursty, b) => {
-        const x0 = left + b * (blockW + blockGap);
+        const y0 = top + b * blockH;
         out.push(
-            `<text x="${x0 + blockW / 2}" y="${top - 8}" text-anchor="middle" font-weight="bold">` +
-                `${bursty ? "shared error bursts" : "steady errors"}: requests/s</text>`,
+            `<text x="10" y="${y0 + 12}" font-weight="bold" font-size="12">` +
+                `${bursty ? "Shared error bursts (both versions)" : "Steady error rates"}</text>`,
         );
         rpsList.forEach((rps, c) => {
             out.push(
-                `<text x="${x0 + c * cellW + barW / 2 + 30}" y="${top + 6}" text-anchor="middle">${rps}</text>`,
+                `<text x="${left + c * cellW + nameW + barW / 2}" y="${y0 + 30}" text-anchor="middle" ` +
+                    `font-weight="bold">${rps} req/s</text>`,
             );
         });
         rates.forEach((rate, r) => {
-            const y0 = top + 14 + r * cellH;
-            if (b === 0) {
-                const bad = rate > rows[0].stableErrorRate;
-                out.push(
-                    `<text x="${left - 8}" y="${y0 + cellH / 2 - 4}" text-anchor="end" font-weight="bold">` +
-                        `canary ${+(rate * 100).toFixed(1)}%</text>`,
-                    `<text x="${left - 8}" y="${y0 + cellH / 2 + 9}" text-anchor="end" fill="#555">` +
-                        `${bad ? "bad" : "healthy"}, stable ${+(rows[0].stableErrorRate * 100).toFixed(1)}%</text>`,
-                );
-            }
+            const yr = y0 + 44 + r * cellH;
+            const bad = rate > stable;
             out.push(
-                `<line x1="${x0}" x2="${x0 + blockW - 6}" y1="${y0 - 3}" y2="${y0 - 3}" stroke="#ddd"/>`,
+                `<line x1="10" x2="${width - 10}" y1="${yr - 4}" y2="${yr - 4}" stroke="#ddd"/>`,
+                `<text x="10" y="${yr + cellH / 2 - 6}" font-weight="bold">canary ${+(rate * 100).toFixed(1)}%</text>`,
+                `<text x="10" y="${yr + cellH / 2 + 8}" fill="#555">${bad ? "bad" : "healthy"} ` +
+                    `(stable ${+(stable * 100).toFixed(1)}%)</text>`,
             );
             rpsList.forEach((rps, c) => {
-                const x = x0 + c * cellW;
+                const x = left + c * cellW;
                 policies.forEach((policy, p) => {
                     const row = rows.find(
                         (q) =>
@@ -107,15 +113,15 @@ export function chart(rows: ChartRow[], title: string): string {
                     if (!row) {
                         return;
                     }
-                    const bad = row.canaryErrorRate > row.stableErrorRate;
                     const right = bad ? row.rolledBackRate : row.promotedRate;
                     const wrong = bad ? row.promotedRate : row.rolledBackRate;
-                    const y = y0 + p * (barH + 3);
+                    const y = yr + p * (barH + 3);
                     out.push(
-                        `<text x="${x + 26}" y="${y + barH - 3}" text-anchor="end" fill="#333" font-size="9">` +
-                            `${POLICY_LABEL[policy] ?? policy}</text>`,
+                        `<text x="${x + nameW - 4}" y="${y + barH - 3}" text-anchor="end" fill="#333" ` +
+                            `font-size="10">${POLICY_LABEL[policy] ?? policy}</text>`,
+                        `<rect x="${x + nameW}" y="${y}" width="${barW}" height="${barH}" fill="none" stroke="#eee"/>`,
                     );
-                    let bx = x + 30;
+                    let bx = x + nameW;
                     for (const [frac, color] of [
                         [right, "#2e9e44"],
                         [wrong, "#d62f2f"],
@@ -124,16 +130,16 @@ export function chart(rows: ChartRow[], title: string): string {
                         const w = frac * barW;
                         if (w > 0) {
                             out.push(
-                                `<rect x="${bx.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`,
+                                `<rect x="${bx.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" ` +
+                                    `height="${barH}" fill="${color}"/>`,
                             );
                         }
                         bx += w;
                     }
                     const t = bad ? row.rollbackSeconds.median : row.promoteSeconds.median;
-                    const pctRight = Math.round(right * 100);
                     out.push(
-                        `<text x="${x + 30 + barW + 3}" y="${y + barH - 3}" font-size="9" fill="#222">` +
-                            `${pctRight}% ${right > 0 ? time(t) : ""}</text>`,
+                        `<text x="${x + nameW + barW + 4}" y="${y + barH - 3}" font-size="10" fill="#222">` +
+                            `${share(right)}${right > 0 ? ` ${time(t)}` : ""}</text>`,
                     );
                 });
             });

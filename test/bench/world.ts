@@ -9,7 +9,7 @@
 // absolute threshold cannot. Draws are inverted from hashed uniforms of (seed, tick, stream), so
 // every policy's run of the same trial sees the same requests when it sends the same share.
 import { MetricsSource, QueryResult } from "../../components/rollout/types";
-import { mulberry32, poissonInv, uniformOf } from "./prng";
+import { mulberry32, poissonInv, uniform4 } from "./prng";
 import { evaluate, parsePromQL, pushSample, SelectorCache, Series } from "./promql";
 
 export interface Scenario {
@@ -36,7 +36,6 @@ export const NAMES = {
 };
 
 const STATUSES = ["200", "500", "503"] as const;
-type Status = (typeof STATUSES)[number];
 
 interface Counter {
     series: Series;
@@ -158,23 +157,25 @@ export class World {
             const p500 = v === 0 ? canaryErrorRate : stableErrorRate;
             const p503 = burst ? (1 - p500) * BURST.errorRate : 0;
             const lambda = rps * share;
-            const counts: Record<Status, number> = {
-                "200": poissonInv(lambda * (1 - p500 - p503), uniformOf(this.seed, t, v, 0)),
-                "500": poissonInv(lambda * p500, uniformOf(this.seed, t, v, 1)),
-                "503": p503 > 0 ? poissonInv(lambda * p503, uniformOf(this.seed, t, v, 2)) : 0,
-            };
-            STATUSES.forEach((status, i) => {
-                const c = this.counters[v][i];
-                if (counts[status] > 0) {
-                    c.value += counts[status];
-                    if (!c.born) {
-                        c.born = true;
-                        this.series.push(c.series);
-                    }
-                }
-            });
+            const row = this.counters[v];
+            // Statuses 200, 500, 503, each from its own stream of uniforms.
+            this.add(row[0], poissonInv(lambda * (1 - p500 - p503), uniform4(this.seed, t, v, 0)));
+            this.add(row[1], poissonInv(lambda * p500, uniform4(this.seed, t, v, 1)));
+            if (p503 > 0) {
+                this.add(row[2], poissonInv(lambda * p503, uniform4(this.seed, t, v, 2)));
+            }
         }
         this.tick++;
+    }
+
+    private add(c: Counter, n: number): void {
+        if (n > 0) {
+            c.value += n;
+            if (!c.born) {
+                c.born = true;
+                this.series.push(c.series);
+            }
+        }
     }
 
     private scrape(at: number): void {
