@@ -32,9 +32,16 @@ async function main(): Promise<void> {
         reports.push({
             step: "1. deploy blue",
             expected: "up succeeds; stable runs blue; all traffic on blue",
-            ok: r.code === 0 && state.stableImage.endsWith(":blue") && state.weight === 0 && traffic.stableVersion === "blue",
+            ok:
+                r.code === 0 &&
+                state.stableImage.endsWith(":blue") &&
+                state.weight === 0 &&
+                traffic.stableVersion === "blue",
             seconds: r.seconds,
-            details: [`pulumi up exit ${r.code}; stable ${state.stableImage} (${state.stableReady} ready); canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`, `edge: ${traffic.summary}`],
+            details: [
+                `pulumi up exit ${r.code}; stable ${state.stableImage} (${state.stableReady} ready); canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`,
+                `edge: ${traffic.summary}`,
+            ],
         });
 
         // 2. yellow
@@ -45,7 +52,12 @@ async function main(): Promise<void> {
         reports.push({
             step: "2. canary yellow",
             expected: "canary steps pass; yellow promoted",
-            ok: r.code === 0 && run?.verdict === "Promoted" && state.stableImage.endsWith(":yellow") && state.weight === 0 && state.canaryReplicas === 0,
+            ok:
+                r.code === 0 &&
+                run?.verdict === "Promoted" &&
+                state.stableImage.endsWith(":yellow") &&
+                state.weight === 0 &&
+                state.canaryReplicas === 0,
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}; verdict ${run?.verdict}: ${run?.reason}`,
@@ -61,11 +73,19 @@ async function main(): Promise<void> {
         state = await ws.clusterState();
         await ws.waitForTraffic();
         traffic = await ws.edgeRoute();
-        const reason = r.output.split("\n").find((l) => l.includes("rolled back at step")) ?? "(no reason found in the output)";
+        const reason =
+            r.output.split("\n").find((l) => l.includes("rolled back at step")) ??
+            "(no reason found in the output)";
         reports.push({
             step: "3. canary red (30% errors)",
-            expected: "analysis fails; pulumi up exits non-zero; traffic back on yellow; canary at 0",
-            ok: r.code !== 0 && reason.includes("rolled back") && state.stableImage.endsWith(":yellow") && state.weight === 0 && state.canaryReplicas === 0,
+            expected:
+                "analysis fails; pulumi up exits non-zero; traffic back on yellow; canary at 0",
+            ok:
+                r.code !== 0 &&
+                reason.includes("rolled back") &&
+                state.stableImage.endsWith(":yellow") &&
+                state.weight === 0 &&
+                state.canaryReplicas === 0,
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}`,
@@ -80,13 +100,17 @@ async function main(): Promise<void> {
 
     console.log("\n==== demo summary ====");
     for (const s of reports) {
-        console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.step}  (${s.seconds.toFixed(0)}s)  expected: ${s.expected}`);
+        console.log(
+            `${s.ok ? "PASS" : "FAIL"}  ${s.step}  (${s.seconds.toFixed(0)}s)  expected: ${s.expected}`,
+        );
         for (const d of s.details) {
             console.log(`      ${d}`);
         }
     }
     const ok = reports.length === 3 && reports.every((s) => s.ok);
-    console.log(`demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`);
+    console.log(
+        `demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`,
+    );
     process.exit(ok ? 0 : 1);
 }
 
@@ -98,7 +122,9 @@ export function weightsOf(output: string): string {
 
 /** The measured success rates and verdicts, from its progress lines. */
 export function ratesOf(output: string): string {
-    const r = [...output.matchAll(/success-rate = ([^ ]+)(?: over [^:]+)?: (\w+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    const r = [...output.matchAll(/success-rate = ([^ ]+)(?: over [^:]+)?: (\w+)/g)].map(
+        (m) => `${m[1]} ${m[2]}`,
+    );
     return r.length ? r.join(", ") : "none";
 }
 

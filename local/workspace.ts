@@ -8,7 +8,12 @@ import * as path from "path";
 import type { KubeConfig } from "@kubernetes/client-node";
 
 const ROOT = path.join(__dirname, "..");
-const STATE = process.env.PD_STATE_DIR ?? path.join(process.env.XDG_STATE_HOME ?? path.join(process.env.HOME ?? "/root", ".local", "state"), "progressive-delivery");
+const STATE =
+    process.env.PD_STATE_DIR ??
+    path.join(
+        process.env.XDG_STATE_HOME ?? path.join(process.env.HOME ?? "/root", ".local", "state"),
+        "progressive-delivery",
+    );
 const EDGE = `http://127.0.0.1:${process.env.EDGE_CONTROL_PORT ?? 10255}`;
 const LINKED = ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"];
 
@@ -52,30 +57,44 @@ export class Workspace {
         const env: NodeJS.ProcessEnv = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${path.join(base, "backend")}`,
-            PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "progressive-delivery-local",
+            PULUMI_CONFIG_PASSPHRASE:
+                process.env.PULUMI_CONFIG_PASSPHRASE ?? "progressive-delivery-local",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
             NO_COLOR: "1",
         };
         if (!env.KUBECONFIG) {
-            throw new Error("KUBECONFIG is not set: run `npm run local:up` and source its env.sh (npm run demo does)");
+            throw new Error(
+                "KUBECONFIG is not set: run `npm run local:up` and source its env.sh (npm run demo does)",
+            );
         }
         return new Workspace(dir, env);
     }
 
     /** Runs a pulumi command in the workspace, echoing its output with a prefix. */
-    pulumi(args: string[], opts: { echo?: boolean; killWhen?: (output: string) => boolean } = {}): Promise<UpResult> {
+    pulumi(
+        args: string[],
+        opts: { echo?: boolean; killWhen?: (output: string) => boolean } = {},
+    ): Promise<UpResult> {
         const start = Date.now();
         return new Promise((resolve, reject) => {
-            const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: this.dir, env: this.env });
+            const child = spawn("pulumi", [...args, "--non-interactive", "--color", "never"], {
+                cwd: this.dir,
+                env: this.env,
+            });
             let output = "";
             let killed = false;
+            let lineStart = true;
             const onData = (d: Buffer) => {
                 const text = d.toString();
                 output += text;
                 if (opts.echo !== false) {
-                    process.stdout.write(text.replace(/^(?=.)/gm, "    | "));
+                    // Indent pulumi's lines under ours; its progress dots continue a line.
+                    process.stdout.write(
+                        (lineStart ? "    | " : "") + text.replace(/\n(?=.)/g, "\n    | "),
+                    );
+                    lineStart = text.endsWith("\n");
                 }
                 if (!killed && opts.killWhen?.(output)) {
                     killed = true;
@@ -85,7 +104,9 @@ export class Workspace {
             child.stdout.on("data", onData);
             child.stderr.on("data", onData);
             child.on("error", reject);
-            child.on("close", (code, signal) => resolve({ code, signal, output, seconds: (Date.now() - start) / 1000 }));
+            child.on("close", (code, signal) =>
+                resolve({ code, signal, output, seconds: (Date.now() - start) / 1000 }),
+            );
         });
     }
 
@@ -101,16 +122,31 @@ export class Workspace {
     async reset(): Promise<void> {
         const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
         if ((JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
-            await this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], { echo: false });
-            await this.pulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack], { echo: false });
+            await this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], {
+                echo: false,
+            });
+            await this.pulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack], {
+                echo: false,
+            });
         }
-        fs.copyFileSync(path.join(ROOT, "Pulumi.local.yaml"), path.join(this.dir, "Pulumi.local.yaml"));
+        fs.copyFileSync(
+            path.join(ROOT, "Pulumi.local.yaml"),
+            path.join(this.dir, "Pulumi.local.yaml"),
+        );
         await this.mustPulumi(["stack", "init", this.stack]);
         await this.waitNamespaceGone();
     }
 
     async setImage(image: string): Promise<void> {
-        await this.mustPulumi(["config", "set", "--path", "app.image", image, "--stack", this.stack]);
+        await this.mustPulumi([
+            "config",
+            "set",
+            "--path",
+            "app.image",
+            image,
+            "--stack",
+            this.stack,
+        ]);
     }
 
     up(opts: { killWhen?: (output: string) => boolean } = {}): Promise<UpResult> {
@@ -123,11 +159,19 @@ export class Workspace {
     }
 
     destroy(): Promise<UpResult> {
-        return this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], { echo: false });
+        return this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], {
+            echo: false,
+        });
     }
 
-    async lastRun(): Promise<{ verdict: string; reason: string; measurements: { phase: string; value?: number }[] } | null> {
-        return JSON.parse(await this.mustPulumi(["stack", "output", "lastRun", "--json", "--stack", this.stack]));
+    async lastRun(): Promise<{
+        verdict: string;
+        reason: string;
+        measurements: { phase: string; value?: number }[];
+    } | null> {
+        return JSON.parse(
+            await this.mustPulumi(["stack", "output", "lastRun", "--json", "--stack", this.stack]),
+        );
     }
 
     private async kube() {
@@ -147,15 +191,23 @@ export class Workspace {
     async clusterState(): Promise<ClusterState> {
         const { apps, net } = await this.kube();
         const ns = this.namespace;
-        const stable = await apps.readNamespacedDeployment({ name: `${this.app}-stable`, namespace: ns });
-        const canary = await apps.readNamespacedDeployment({ name: `${this.app}-canary`, namespace: ns });
+        const stable = await apps.readNamespacedDeployment({
+            name: `${this.app}-stable`,
+            namespace: ns,
+        });
+        const canary = await apps.readNamespacedDeployment({
+            name: `${this.app}-canary`,
+            namespace: ns,
+        });
         const ing = await net.readNamespacedIngress({ name: `${this.app}-canary`, namespace: ns });
         return {
             stableImage: stable.spec?.template.spec?.containers[0].image ?? "",
             stableReady: stable.status?.readyReplicas ?? 0,
             canaryImage: canary.spec?.template.spec?.containers[0].image ?? "",
             canaryReplicas: canary.spec?.replicas ?? 0,
-            weight: Number(ing.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0),
+            weight: Number(
+                ing.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0,
+            ),
         };
     }
 
@@ -172,10 +224,16 @@ export class Workspace {
         } catch {
             // gone
         }
-        const lists = await Promise.allSettled([apps.listNamespacedDeployment({ namespace: ns }), net.listNamespacedIngress({ namespace: ns }), core.listNamespacedService({ namespace: ns })]);
+        const lists = await Promise.allSettled([
+            apps.listNamespacedDeployment({ namespace: ns }),
+            net.listNamespacedIngress({ namespace: ns }),
+            core.listNamespacedService({ namespace: ns }),
+        ]);
         for (const l of lists) {
             if (l.status === "fulfilled") {
-                found.push(...l.value.items.map((i) => `${i.kind ?? "object"}/${i.metadata?.name}`));
+                found.push(
+                    ...l.value.items.map((i) => `${i.kind ?? "object"}/${i.metadata?.name}`),
+                );
             }
         }
         return found;
@@ -195,7 +253,9 @@ export class Workspace {
     }
 
     async setErrorRate(version: string, rate: number): Promise<void> {
-        const res = await fetch(`${EDGE}/errors?version=${version}&rate=${rate}`, { method: "POST" });
+        const res = await fetch(`${EDGE}/errors?version=${version}&rate=${rate}`, {
+            method: "POST",
+        });
         if (!res.ok) {
             throw new Error(`edge refused the error rate: ${await res.text()}`);
         }
@@ -206,13 +266,29 @@ export class Workspace {
         await new Promise((r) => setTimeout(r, seconds * 1000));
     }
 
-    async edgeRoute(): Promise<{ stableVersion: string; canaryVersion: string; weight: number; summary: string }> {
+    async edgeRoute(): Promise<{
+        stableVersion: string;
+        canaryVersion: string;
+        weight: number;
+        summary: string;
+    }> {
         const state = (await (await fetch(`${EDGE}/state`)).json()) as {
-            routes: { host: string; weight: number; stable: { version: string }; canary?: { version: string }; requests: { stable: number; canary: number } }[];
+            routes: {
+                host: string;
+                weight: number;
+                stable: { version: string };
+                canary?: { version: string };
+                requests: { stable: number; canary: number };
+            }[];
         };
         const r = state.routes.find((x) => x.host === "rollouts-demo.local");
         if (!r) {
-            return { stableVersion: "", canaryVersion: "", weight: 0, summary: "no route for rollouts-demo.local" };
+            return {
+                stableVersion: "",
+                canaryVersion: "",
+                weight: 0,
+                summary: "no route for rollouts-demo.local",
+            };
         }
         return {
             stableVersion: r.stable.version,

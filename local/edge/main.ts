@@ -130,7 +130,10 @@ class Edge {
     lastSync = "";
     lastError = "";
 
-    constructor(rps: number) {
+    constructor(
+        rps: number,
+        readonly ingressClass = "nginx",
+    ) {
         this.rps = rps;
     }
 
