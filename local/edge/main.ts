@@ -171,6 +171,22 @@ class Edge {
             svc.items as K8sObject[],
             dep.items as K8sObject[],
         );
+        // Like ingress-nginx, publish the address that serves each Ingress of our class, so
+        // tools that wait for it (pulumi-kubernetes' Ingress await) see the Ingress as ready.
+        const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+        for (const i of ing.items) {
+            const published = i.status?.loadBalancer?.ingress ?? [];
+            if (i.spec?.ingressClassName === this.ingressClass && published.length === 0) {
+                await net.patchNamespacedIngressStatus(
+                    {
+                        name: i.metadata!.name!,
+                        namespace: i.metadata!.namespace!,
+                        body: { status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } },
+                    },
+                    mergePatch,
+                );
+            }
+        }
         this.lastSync = new Date().toISOString();
     }
 
