@@ -324,13 +324,24 @@ export async function createRollout(
     }
     return {
         id: `${inputs.namespace}/${inputs.app}`,
-        outs: {
-            ...publicInputs(inputs),
-            promotedTemplate: inputs.template,
-            promotedHash: inputs.templateHash,
-            lastRun,
-        },
+        outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun),
     };
+}
+
+/**
+ * The outputs: the public inputs, what stable may run, and the evidence, as plain JSON. The
+ * provider host hands outputs to protobuf's Struct, which rejects `undefined` ("Unexpected
+ * struct type"); JSON drops undefined fields and turns NaN into null.
+ */
+export function rolloutOutputs(
+    inputs: RolloutInputs,
+    promotedTemplate: Record<string, unknown>,
+    promotedHash: string,
+    lastRun: RunEvidence | null,
+): RolloutOutputs {
+    return JSON.parse(
+        JSON.stringify({ ...publicInputs(inputs), promotedTemplate, promotedHash, lastRun }),
+    );
 }
 
 export async function updateRollout(
@@ -342,23 +353,11 @@ export async function updateRollout(
         const { cluster } = await connect(news);
         await resetToStable({ router: cluster, workloads: cluster });
         return {
-            outs: {
-                ...publicInputs(news),
-                promotedTemplate: olds.promotedTemplate,
-                promotedHash: olds.promotedHash,
-                lastRun: olds.lastRun,
-            },
+            outs: rolloutOutputs(news, olds.promotedTemplate, olds.promotedHash, olds.lastRun),
         };
     }
     const lastRun = await canary(news);
-    return {
-        outs: {
-            ...publicInputs(news),
-            promotedTemplate: news.template,
-            promotedHash: news.templateHash,
-            lastRun,
-        },
-    };
+    return { outs: rolloutOutputs(news, news.template, news.templateHash, lastRun) };
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
@@ -374,5 +373,5 @@ export async function complete(
     );
     const outs = { ...inputs };
     delete outs.kubeconfig;
-    return outs;
+    return JSON.parse(JSON.stringify(outs));
 }

@@ -196,7 +196,8 @@ describe("rollout/engine", () => {
 describe("rollout/engine with the shipped default metric", () => {
     it("tolerates the first measurements before Prometheus has scraped the canary twice", async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { validateConfig } = require("../../../../components/config") as typeof import("../../../../components/config");
+        const { validateConfig } =
+            require("../../../../components/config") as typeof import("../../../../components/config");
         const m = validateConfig({}).config.rollout.metrics[0];
         const metric = {
             ...scriptedMetric(["Inconclusive", "Inconclusive", "Successful"], m, m.intervalSeconds),

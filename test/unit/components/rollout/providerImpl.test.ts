@@ -149,3 +149,46 @@ describe("rollout provider: check and diff are pure", () => {
         );
     });
 });
+
+describe("rollout provider outputs", () => {
+    it("are plain JSON: no undefined anywhere (protobuf's Struct rejects it), NaN as null, no secrets", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { rolloutOutputs } =
+            require("../../../../components/rollout/providerImpl") as typeof import("../../../../components/rollout/providerImpl");
+        const outs = rolloutOutputs(inputs, inputs.template, "h1", {
+            verdict: "Promoted",
+            reason: "r",
+            startedAt: "t",
+            templateHash: "h1",
+            durationSeconds: 1,
+            abortedAtStep: undefined,
+            steps: [],
+            measurements: [
+                {
+                    metric: "m",
+                    phase: "Inconclusive",
+                    step: 0,
+                    weight: 20,
+                    atSeconds: 1,
+                    query: "q",
+                    value: NaN,
+                    requests: undefined,
+                    condition: "c",
+                    message: "no data",
+                },
+            ],
+        });
+        const walk = (v: unknown, at: string): void => {
+            assert.notStrictEqual(v, undefined, `undefined at ${at}`);
+            if (v && typeof v === "object") {
+                for (const [k, x] of Object.entries(v)) {
+                    walk(x, `${at}.${k}`);
+                }
+            }
+        };
+        walk(outs, "outs");
+        assert.strictEqual(outs.lastRun!.measurements[0].value, null);
+        assert.ok(!JSON.stringify(outs).includes("secret-kubeconfig"));
+        assert.ok(!JSON.stringify(outs).includes("secret-token"));
+    });
+});
