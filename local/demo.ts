@@ -114,15 +114,23 @@ async function main(): Promise<void> {
     process.exit(ok ? 0 : 1);
 }
 
+/** The progress lines as they streamed (pulumi repeats them under "Diagnostics" at the end). */
+function live(output: string): string {
+    return output
+        .split("\n")
+        .filter((l) => l.includes(" running [canary "))
+        .join("\n");
+}
+
 /** The weights the rollout set, from its progress lines. */
 export function weightsOf(output: string): string {
-    const w = [...output.matchAll(/setWeight (\d+)%: canary replicas/g)].map((m) => `${m[1]}%`);
+    const w = [...live(output).matchAll(/setWeight (\d+)%: canary replicas/g)].map((m) => `${m[1]}%`);
     return w.length ? w.join(" -> ") : "none";
 }
 
 /** The measured success rates and verdicts, from its progress lines. */
 export function ratesOf(output: string): string {
-    const r = [...output.matchAll(/success-rate = ([^ ]+)(?: over [^:]+)?: (\w+)/g)].map(
+    const r = [...live(output).matchAll(/success-rate = ([^ ]+)(?: over [^:]+)?: (\w+)/g)].map(
         (m) => `${m[1]} ${m[2]}`,
     );
     return r.length ? r.join(", ") : "none";
