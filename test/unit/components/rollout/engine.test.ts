@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { validateConfig } from "../../../../components/config";
 import { RolloutPlan, runRollout } from "../../../../components/rollout/engine";
 import { parseSteps } from "../../../../components/rollout/plan";
 import { Metric } from "../../../../components/rollout/types";
@@ -195,9 +196,6 @@ describe("rollout/engine", () => {
 
 describe("rollout/engine with the shipped default metric", () => {
     it("tolerates the first measurements before Prometheus has scraped the canary twice", async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { validateConfig } =
-            require("../../../../components/config") as typeof import("../../../../components/config");
         const m = validateConfig({}).config.rollout.metrics[0];
         const metric = {
             ...scriptedMetric(["Inconclusive", "Inconclusive", "Successful"], m, m.intervalSeconds),

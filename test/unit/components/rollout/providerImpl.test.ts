@@ -4,6 +4,7 @@ import {
     checkRollout,
     diffCompletion,
     diffRollout,
+    rolloutOutputs,
     RolloutInputs,
     RolloutOutputs,
     summarize,
@@ -151,9 +152,6 @@ describe("rollout provider: check and diff are pure", () => {
 });
 
 describe("rollout provider outputs", () => {
-    it("are plain JSON: no undefined anywhere (protobuf's Struct rejects it), NaN as null, no secrets", () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { rolloutOutputs } =
             require("../../../../components/rollout/providerImpl") as typeof import("../../../../components/rollout/providerImpl");
         const outs = rolloutOutputs(inputs, inputs.template, "h1", {
             verdict: "Promoted",
