@@ -124,7 +124,9 @@ function live(output: string): string {
 
 /** The weights the rollout set, from its progress lines. */
 export function weightsOf(output: string): string {
-    const w = [...live(output).matchAll(/setWeight (\d+)%: canary replicas/g)].map((m) => `${m[1]}%`);
+    const w = [...live(output).matchAll(/setWeight (\d+)%: canary replicas/g)].map(
+        (m) => `${m[1]}%`,
+    );
     return w.length ? w.join(" -> ") : "none";
 }
 

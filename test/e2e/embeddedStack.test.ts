@@ -39,22 +39,45 @@ describe("embedded stack", function () {
     before(function () {
         useEmbeddedStack(this);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "pd-smoke-"));
-        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: pd-smoke\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.yaml"),
+            "name: pd-smoke\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
+        );
         fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
         for (const f of ["node_modules", "package.json", "tsconfig.json"]) {
             fs.symlinkSync(path.join(ROOT, f), path.join(dir, f));
         }
-        env = { ...process.env, PULUMI_BACKEND_URL: `file://${dir}/.state`, PULUMI_CONFIG_PASSPHRASE: "smoke" };
+        env = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${dir}/.state`,
+            PULUMI_CONFIG_PASSPHRASE: "smoke",
+        };
         fs.mkdirSync(path.join(dir, ".state"));
-        assert.strictEqual(run("pulumi", ["stack", "init", "smoke", "--non-interactive"], dir, env).code, 0);
+        assert.strictEqual(
+            run("pulumi", ["stack", "init", "smoke", "--non-interactive"], dir, env).code,
+            0,
+        );
     });
 
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
     it("has at least 2 Ready kwok nodes", () => {
-        const r = run("kubectl", ["get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"], dir, env);
+        const r = run(
+            "kubectl",
+            [
+                "get",
+                "nodes",
+                "-o",
+                'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+            ],
+            dir,
+            env,
+        );
         assert.strictEqual(r.code, 0, r.out);
-        const ready = r.out.trim().split("\n").filter((s) => s === "True");
+        const ready = r.out
+            .trim()
+            .split("\n")
+            .filter((s) => s === "True");
         assert.ok(ready.length >= 2, r.out);
     });
 
@@ -67,13 +90,36 @@ describe("embedded stack", function () {
         assert.strictEqual(up.code, 0, up.out);
         const outputs = JSON.parse(run("pulumi", ["stack", "output", "--json"], dir, env).out);
         assert.deepStrictEqual(outputs, { ready: 2, echoed: true });
-        const available = run("kubectl", ["-n", "pd-smoke", "get", "deploy", "smoke", "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}"], dir, env);
+        const available = run(
+            "kubectl",
+            [
+                "-n",
+                "pd-smoke",
+                "get",
+                "deploy",
+                "smoke",
+                "-o",
+                'jsonpath={.status.conditions[?(@.type=="Available")].status}',
+            ],
+            dir,
+            env,
+        );
         assert.strictEqual(available.out.trim(), "True");
 
-        const again = run("pulumi", ["preview", "--non-interactive", "--expect-no-changes"], dir, env);
+        const again = run(
+            "pulumi",
+            ["preview", "--non-interactive", "--expect-no-changes"],
+            dir,
+            env,
+        );
         assert.strictEqual(again.code, 0, again.out);
 
-        const destroy = run("pulumi", ["destroy", "--yes", "--skip-preview", "--non-interactive"], dir, env);
+        const destroy = run(
+            "pulumi",
+            ["destroy", "--yes", "--skip-preview", "--non-interactive"],
+            dir,
+            env,
+        );
         assert.strictEqual(destroy.code, 0, destroy.out);
         const gone = run("kubectl", ["get", "deploy", "-n", "pd-smoke", "-o", "name"], dir, env);
         assert.strictEqual(gone.out.trim(), "", gone.out);

@@ -21,7 +21,10 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
     });
 
     const expectStable = (s: ClusterState, tag: string) => {
-        assert.ok(s.stableImage.endsWith(`:${tag}`), `stable runs ${s.stableImage}, expected :${tag}`);
+        assert.ok(
+            s.stableImage.endsWith(`:${tag}`),
+            `stable runs ${s.stableImage}, expected :${tag}`,
+        );
         assert.strictEqual(s.weight, 0, "all traffic on stable");
         assert.strictEqual(s.canaryReplicas, 0, "canary scaled to 0");
     };
@@ -65,13 +68,22 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             const killed = await ws.up({ killWhen: (out) => pattern.test(out) });
             assert.strictEqual(killed.signal, "SIGKILL");
             const mid = await ws.clusterState();
-            assert.ok(mid.weight > 0 || mid.canaryReplicas > 0, `left mid-canary: ${JSON.stringify(mid)}`);
-            assert.ok(mid.stableImage.endsWith(":yellow"), "stable untouched by the interrupted run");
+            assert.ok(
+                mid.weight > 0 || mid.canaryReplicas > 0,
+                `left mid-canary: ${JSON.stringify(mid)}`,
+            );
+            assert.ok(
+                mid.stableImage.endsWith(":yellow"),
+                "stable untouched by the interrupted run",
+            );
 
             const r = await ws.up();
             assert.strictEqual(r.code, 0, r.output);
             const reset = r.output.indexOf("resetting traffic to stable");
-            assert.ok(reset >= 0 && reset < r.output.indexOf("setWeight 20%"), "reset comes before the first weight");
+            assert.ok(
+                reset >= 0 && reset < r.output.indexOf("setWeight 20%"),
+                "reset comes before the first weight",
+            );
             expectStable(await ws.clusterState(), tag);
             // Back to yellow for the tutorial's step 3.
             await ws.setImage("argoproj/rollouts-demo:yellow");
@@ -89,7 +101,10 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             r.output,
             /canary "rollouts-demo" rolled back at step \d+\/9 \(.*, weight \d+%\): success-rate \d+ measurements failed "result\[0\] >= 0.95" \(failureLimit 3\); last value 0\.\d+/,
         );
-        assert.match(r.output, /traffic is back on the stable version and the canary is scaled to 0/);
+        assert.match(
+            r.output,
+            /traffic is back on the stable version and the canary is scaled to 0/,
+        );
         expectStable(await ws.clusterState(), "yellow");
     });
 

@@ -9,9 +9,21 @@ import { ROOT } from "./stackConfig";
 
 /** Paths of the built binaries, or the missing ones. */
 export function missingTools(): string[] {
-    const paths = execFileSync("bash", [path.join(ROOT, "local/cluster/build.sh"), "--print-paths"], { encoding: "utf8" });
-    const dirs = Object.fromEntries(paths.trim().split("\n").map((l) => l.split("=") as [string, string]));
-    const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache"), "progressive-delivery");
+    const paths = execFileSync(
+        "bash",
+        [path.join(ROOT, "local/cluster/build.sh"), "--print-paths"],
+        { encoding: "utf8" },
+    );
+    const dirs = Object.fromEntries(
+        paths
+            .trim()
+            .split("\n")
+            .map((l) => l.split("=") as [string, string]),
+    );
+    const cache = path.join(
+        process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache"),
+        "progressive-delivery",
+    );
     const wanted = [
         path.join(dirs.K8S_BIN, "kube-apiserver"),
         path.join(dirs.ETCD_BIN, "etcd"),
@@ -20,8 +32,13 @@ export function missingTools(): string[] {
         path.join(cache, "pulumi-v3.274.1/bin/pulumi-language-nodejs"),
     ];
     const plugins = path.join(cache, "pulumi-home/plugins");
-    const provider = fs.existsSync(plugins) && fs.readdirSync(plugins).some((d) => d.startsWith("resource-kubernetes-v4.25.0"));
-    return [...wanted.filter((p) => !fs.existsSync(p)), ...(provider ? [] : ["pulumi-resource-kubernetes 4.25.0 plugin"])];
+    const provider =
+        fs.existsSync(plugins) &&
+        fs.readdirSync(plugins).some((d) => d.startsWith("resource-kubernetes-v4.25.0"));
+    return [
+        ...wanted.filter((p) => !fs.existsSync(p)),
+        ...(provider ? [] : ["pulumi-resource-kubernetes 4.25.0 plugin"]),
+    ];
 }
 
 let loaded = false;
@@ -30,17 +47,26 @@ let loaded = false;
 export function useEmbeddedStack(ctx: Mocha.Context): void {
     const missing = missingTools();
     if (missing.length > 0) {
-        console.log(`    skipped: the embedded stack is not built (missing ${missing.join(", ")}). Build it with \`npm run local:up\`.`);
+        console.log(
+            `    skipped: the embedded stack is not built (missing ${missing.join(", ")}). Build it with \`npm run local:up\`.`,
+        );
         ctx.skip();
     }
     if (loaded) {
         return;
     }
-    const up = spawnSync("bash", [path.join(ROOT, "local/up.sh")], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+    const up = spawnSync("bash", [path.join(ROOT, "local/up.sh")], {
+        encoding: "utf8",
+        stdio: ["ignore", "inherit", "inherit"],
+    });
     if (up.status !== 0) {
         throw new Error(`npm run local:up failed (exit ${up.status})`);
     }
-    const env = execFileSync("bash", ["-c", `. "${ROOT}/local/lib.sh" && use_local_env && env -0`], { encoding: "utf8" });
+    const env = execFileSync(
+        "bash",
+        ["-c", `. "${ROOT}/local/lib.sh" && use_local_env && env -0`],
+        { encoding: "utf8" },
+    );
     for (const kv of env.split("\0").filter(Boolean)) {
         const i = kv.indexOf("=");
         process.env[kv.slice(0, i)] = kv.slice(i + 1);

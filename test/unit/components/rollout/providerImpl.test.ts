@@ -152,7 +152,7 @@ describe("rollout provider: check and diff are pure", () => {
 });
 
 describe("rollout provider outputs", () => {
-            require("../../../../components/rollout/providerImpl") as typeof import("../../../../components/rollout/providerImpl");
+    it("are plain JSON: no undefined anywhere (protobuf's Struct rejects it), NaN as null, no secrets", () => {
         const outs = rolloutOutputs(inputs, inputs.template, "h1", {
             verdict: "Promoted",
             reason: "r",
