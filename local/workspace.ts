@@ -120,21 +120,41 @@ export class Workspace {
 
     /** A fresh stack from Pulumi.local.yaml; destroys what an earlier run left. */
     async reset(): Promise<void> {
-        const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
-        if ((JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
-            await this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.stack], {
-                echo: false,
-            });
-            await this.pulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack], {
-                echo: false,
-            });
+        // The demo and the e2e suite deploy the same app into the same cluster: whichever runs
+        // destroys what the others left (the demo leaves its app running for a person to see).
+        for (const other of fs.readdirSync(STATE)) {
+            const dir = path.join(STATE, other, "project");
+            if (
+                other !== path.basename(path.dirname(this.dir)) &&
+                fs.existsSync(path.join(dir, "Pulumi.yaml"))
+            ) {
+                await (await Workspace.create(other)).destroyStack();
+            }
         }
+        await this.destroyStack();
         fs.copyFileSync(
             path.join(ROOT, "Pulumi.local.yaml"),
             path.join(this.dir, "Pulumi.local.yaml"),
         );
         await this.mustPulumi(["stack", "init", this.stack]);
         await this.waitNamespaceGone();
+    }
+
+    /** Destroys and removes the workspace's stack, if it has one. */
+    async destroyStack(): Promise<void> {
+        const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
+        if ((JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
+            const d = await this.pulumi(
+                ["destroy", "--yes", "--skip-preview", "--stack", this.stack],
+                {
+                    echo: false,
+                },
+            );
+            if (d.code !== 0) {
+                throw new Error(`pulumi destroy in ${this.dir} failed:\n${d.output}`);
+            }
+            await this.mustPulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack]);
+        }
     }
 
     async setImage(image: string): Promise<void> {
