@@ -140,6 +140,18 @@ export class Workspace {
         await this.waitNamespaceGone();
     }
 
+    /** A stack from Pulumi.local.yaml, without touching anything deployed (for previews). */
+    async ensureStack(): Promise<void> {
+        const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
+        if (!(JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
+            fs.copyFileSync(
+                path.join(ROOT, "Pulumi.local.yaml"),
+                path.join(this.dir, "Pulumi.local.yaml"),
+            );
+            await this.mustPulumi(["stack", "init", this.stack]);
+        }
+    }
+
     /** Destroys and removes the workspace's stack, if it has one. */
     async destroyStack(): Promise<void> {
         const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
