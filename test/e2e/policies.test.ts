@@ -18,17 +18,6 @@ describe("policy pack with the real CLI", function () {
     });
 
     it("the shipped local stack passes every policy", async () => {
-        await ws
-            .mustPulumi([
-                "config",
-                "set",
-                "--path",
-                "rollout.steps[1].setWeight",
-                "40",
-                "--stack",
-                ws.stack,
-            ])
-            .catch(() => undefined);
         const r = await ws.pulumi(["preview", "--stack", ws.stack, "--policy-pack", pack], {
             echo: false,
         });
