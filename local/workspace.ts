@@ -156,6 +156,8 @@ export class Workspace {
     async destroyStack(): Promise<void> {
         const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
         if ((JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
+            // A killed run may have left the stack locked; nothing else runs here now.
+            await this.pulumi(["cancel", "--yes", "--stack", this.stack], { echo: false });
             const d = await this.pulumi(
                 ["destroy", "--yes", "--skip-preview", "--stack", this.stack],
                 {
@@ -184,6 +186,11 @@ export class Workspace {
     up(opts: { killWhen?: (output: string) => boolean } = {}): Promise<UpResult> {
         console.log(`\n$ pulumi up   (stack ${this.stack})`);
         return this.pulumi(["up", "--yes", "--skip-preview", "--stack", this.stack], opts);
+    }
+
+    /** Removes the lock a killed `pulumi up` left on the stack, as pulumi's message says to. */
+    async cancel(): Promise<void> {
+        await this.mustPulumi(["cancel", "--yes", "--stack", this.stack]);
     }
 
     preview(): Promise<UpResult> {

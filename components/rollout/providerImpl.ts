@@ -272,6 +272,8 @@ async function connect(inputs: RolloutInputs) {
 /** Runs the canary and returns its evidence; throws with the reason when it is rolled back. */
 async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
     const { cluster, source } = await connect(inputs);
+    const { hostClock } = await import("./hostClock");
+    const clock = hostClock();
     const startedAt = new Date().toISOString();
     const result = await runRollout(
         {
@@ -284,10 +286,16 @@ async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
         {
             router: cluster,
             workloads: cluster,
-            clock: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+            clock,
             report: log,
         },
     );
+    if (clock.orphaned()) {
+        // Nobody will read the result; the engine already put traffic back on stable. Exit, or
+        // this host would linger after the killed `pulumi up` for good.
+        log(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable. Exiting.`);
+        setTimeout(() => process.exit(2), 100);
+    }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
     if (result.verdict !== "Promoted") {
         throw new Error(`${result.reason}\n${summarize(evidence)}`);
