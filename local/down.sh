@@ -6,6 +6,7 @@ set -euo pipefail
 stop_pid edge "$PD_STATE/edge/pid"
 stop_pid prometheus "$PD_STATE/prometheus/pid"
 "$ROOT/local/cluster/cluster.sh" down "$@"
+stop_orphaned_plugins
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$PD_STATE/prometheus/data" "$PD_STATE/demo"
 fi

@@ -42,3 +42,15 @@ use_local_env() {
   . "$ROOT/local/pulumi/env.sh" "$ROOT"
   export KUBECONFIG="$("$ROOT/local/cluster/cluster.sh" kubeconfig)"
 }
+
+# A killed `pulumi up` (Ctrl-C twice, SIGKILL, the e2e suite's interruption tests) leaves its
+# plugins running, re-parented to init. Stops those of the embedded toolchain.
+stop_orphaned_plugins() {
+  local cache=${XDG_CACHE_HOME:-$HOME/.cache}/progressive-delivery pid
+  for pid in $(pgrep -f "^$cache/|@pulumi/pulumi/cmd/dynamic-provider" 2>/dev/null); do
+    if [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "1" ]; then
+      log "stopping orphaned pulumi plugin: $(ps -o args= -p "$pid" | cut -c1-100)"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+}

@@ -2,7 +2,9 @@
 // Prometheus and the local edge; plus interrupted updates (SIGKILL at several points), retry and
 // revert after a failure, preview changing nothing, and destroy leaving nothing behind.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import { useEmbeddedStack } from "../support/e2e";
+import { ROOT } from "../support/stackConfig";
 import { ClusterState, Workspace } from "../../local/workspace";
 
 describe("tutorial end to end (real pulumi, embedded stack)", function () {
@@ -81,6 +83,8 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
                 "stable untouched by the interrupted run",
             );
             await ws.cancel();
+            // The killed CLI's other plugins (pulumi-resource-kubernetes) linger; stop them.
+            execFileSync("bash", ["-c", `. "${ROOT}/local/lib.sh" && stop_orphaned_plugins`]);
 
             const r = await ws.up();
             assert.strictEqual(r.code, 0, r.output);
