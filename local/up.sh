@@ -9,12 +9,15 @@ mkdir -p "$PD_STATE/prometheus" "$PD_STATE/edge"
 t0=$(date +%s)
 
 [ -d node_modules/@pulumi/pulumi ] || { log "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
-if ! command -v prometheus >/dev/null 2>&1; then
-  log "installing prometheus (apt-get)"
+# Debian packages the build and start scripts use (most are on the image already).
+missing=()
+for pkg in prometheus curl jq openssl; do command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 
 log "building the Pulumi toolchain (cached after the first time)"
 local/pulumi/build.sh
