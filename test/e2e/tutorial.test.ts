@@ -127,8 +127,11 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
 
     it("reverting the config after a failure runs no canary and leaves stable as it is", async () => {
         await ws.setImage("argoproj/rollouts-demo:yellow");
+        const before = await ws.clusterState();
         const p = await ws.preview();
         assert.strictEqual(p.code, 0, p.output);
+        // Preview after a failure changes nothing either.
+        assert.deepStrictEqual(await ws.clusterState(), before);
         assert.doesNotMatch(p.output, /~\s+.*CanaryRollout/);
         assert.doesNotMatch(p.output, /~\s+.*rollouts-demo-stable/);
         const r = await ws.up();
