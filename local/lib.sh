@@ -47,7 +47,9 @@ use_local_env() {
 # plugins running, re-parented to init. Stops those of the embedded toolchain.
 stop_orphaned_plugins() {
   local cache=${XDG_CACHE_HOME:-$HOME/.cache}/progressive-delivery pid
-  for pid in $(pgrep -f "^$cache/|@pulumi/pulumi/cmd/dynamic-provider" 2>/dev/null); do
+  # Only the Pulumi toolchain: the control plane's binaries live under $cache too, and they
+  # are re-parented to init on purpose (cluster.sh starts them in the background).
+  for pid in $(pgrep -f "^$cache/pulumi-home/plugins/|^$cache/pulumi-v[^/]*/bin/|@pulumi/pulumi/cmd/dynamic-provider" 2>/dev/null); do
     if [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "1" ]; then
       log "stopping orphaned pulumi plugin: $(ps -o args= -p "$pid" | cut -c1-100)"
       kill "$pid" 2>/dev/null || true
