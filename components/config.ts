@@ -4,7 +4,12 @@
 // resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { parseCondition } from "./rollout/condition";
-import { DEFAULT_REQUESTS_QUERY, DEFAULT_SUCCESS_RATE_QUERY, unknownArgs } from "./rollout/metrics";
+import {
+    DEFAULT_REQUESTS_QUERY,
+    DEFAULT_SUCCESS_RATE_QUERY,
+    ThresholdMetricSpec,
+    unknownArgs,
+} from "./rollout/metrics";
 import { parseDurationSeconds, parseSteps, StepInput } from "./rollout/plan";
 import { Step } from "./rollout/types";
 
@@ -77,19 +82,9 @@ export interface AppConfig {
     livenessProbe?: ProbeConfig;
 }
 
-export interface MetricConfig {
-    name: string;
-    query: string;
-    requestsQuery: string;
-    successCondition?: string;
-    failureCondition?: string;
-    intervalSeconds: number;
-    initialDelaySeconds: number;
-    failureLimit: number;
-    inconclusiveLimit: number;
-    consecutiveErrorLimit: number;
-    minRequests: number;
-    windowSeconds: number;
+/** One threshold metric as configured: the engine's spec (its rate-window floor comes from the
+ * scrape interval) plus which statuses count as failures. */
+export interface MetricConfig extends Omit<ThresholdMetricSpec, "minWindowSeconds"> {
     /** Statuses that count as failed requests: "5.." (default) or "[45]..". */
     failureStatus: string;
 }
