@@ -1,15 +1,7 @@
 // Requests and limits on every container released by canary: the canary must neither fail for
 // want of capacity (a healthy version rolled back) nor starve the stable pods beside it.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import {
-    at,
-    containersOf,
-    isCanaryReleased,
-    ofType,
-    podTemplateOf,
-    TYPES,
-    UNKNOWN,
-} from "./lib/resources";
+import { at, canaryReleasedContainers, ofType, TYPES, UNKNOWN } from "./lib/resources";
 
 const FIELDS: [string, string][] = [
     ["requests", "cpu"],
@@ -25,14 +17,7 @@ export const canaryContainerResources: ResourceValidationPolicy = {
         "cpu and memory requests and limits.",
     enforcementLevel: "mandatory",
     validateResource: ofType(TYPES.deployment, (args, reportViolation) => {
-        if (!isCanaryReleased(args.props)) {
-            return;
-        }
-        const template = podTemplateOf(args.type, args.props);
-        if (template === UNKNOWN) {
-            return; // the stable Deployment's template during preview; the canary's is checked
-        }
-        for (const c of containersOf(template)) {
+        for (const c of canaryReleasedContainers(args.type, args.props)) {
             const missing = FIELDS.filter(([group, resource]) => {
                 const v = at(c.props, "resources", group, resource);
                 return v !== UNKNOWN && (v === undefined || v === null || v === "");

@@ -1,15 +1,7 @@
 // A readiness probe on every container released by canary: Services send traffic only to ready
 // pods, and the rollout waits for ready canary pods before it shifts traffic.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import {
-    at,
-    containersOf,
-    isCanaryReleased,
-    ofType,
-    podTemplateOf,
-    TYPES,
-    UNKNOWN,
-} from "./lib/resources";
+import { at, canaryReleasedContainers, ofType, TYPES, UNKNOWN } from "./lib/resources";
 
 export const canaryReadinessProbe: ResourceValidationPolicy = {
     name: "canary-readiness-probe",
@@ -18,15 +10,8 @@ export const canaryReadinessProbe: ResourceValidationPolicy = {
         "a readiness probe.",
     enforcementLevel: "mandatory",
     validateResource: ofType(TYPES.deployment, (args, reportViolation) => {
-        if (!isCanaryReleased(args.props)) {
-            return;
-        }
-        const template = podTemplateOf(args.type, args.props);
-        if (template === UNKNOWN) {
-            return; // the stable Deployment's template during preview; the canary's is checked
-        }
         // Init containers run to completion before the pod can be ready; they have no probe.
-        for (const c of containersOf(template, false)) {
+        for (const c of canaryReleasedContainers(args.type, args.props, false)) {
             const probe = at(c.props, "readinessProbe");
             if (probe === UNKNOWN || (probe !== undefined && probe !== null)) {
                 continue;

@@ -191,3 +191,20 @@ export function isCanaryReleased(props: unknown): boolean {
     ];
     return tracks.some((t) => t === "stable" || t === "canary");
 }
+
+/**
+ * The containers of a Deployment released by canary (track label stable or canary), or none:
+ * for other resources, and for the stable Deployment during preview, whose template is still
+ * unknown (the canary's, checked too, is the same template).
+ */
+export function canaryReleasedContainers(
+    type: string,
+    props: unknown,
+    withInit = true,
+): ContainerRef[] {
+    if (!isCanaryReleased(props)) {
+        return [];
+    }
+    const template = podTemplateOf(type, props);
+    return template === UNKNOWN ? [] : containersOf(template, withInit);
+}
