@@ -13,6 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, RolloutConfig, ServiceRef, TlsConfig } from "./config";
 import { TEMPLATE_HASH_ANNOTATION } from "./rollout/kube";
+import { canonicalJson } from "./rollout/providerImpl";
 import { CanaryCompletion, CanaryRollout } from "./rollout/resources";
 
 export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
@@ -77,19 +78,7 @@ export function withTrack(
 
 /** sha256 of the template's canonical JSON: what triggers a canary run. */
 export function templateHash(template: unknown): string {
-    const canonical = (v: unknown): unknown =>
-        Array.isArray(v)
-            ? v.map(canonical)
-            : v && typeof v === "object"
-              ? Object.fromEntries(
-                    Object.keys(v)
-                        .sort()
-                        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-                )
-              : v;
-    return createHash("sha256")
-        .update(JSON.stringify(canonical(template)))
-        .digest("hex");
+    return createHash("sha256").update(canonicalJson(template)).digest("hex");
 }
 
 export class CanaryApp extends pulumi.ComponentResource {

@@ -152,7 +152,12 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
 
 /** Deep equality of JSON-like values; unknowns compare unequal so preview shows an update. */
 export function sameJson(a: unknown, b: unknown): boolean {
-    return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+    return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(v: unknown): string {
+    return JSON.stringify(canonical(v));
 }
 
 function canonical(v: unknown): unknown {

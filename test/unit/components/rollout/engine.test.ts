@@ -1,21 +1,12 @@
 import * as assert from "assert";
-import { validateConfig } from "../../../../components/config";
+import { DEFAULTS, validateConfig } from "../../../../components/config";
 import { RolloutPlan, runRollout } from "../../../../components/rollout/engine";
 import { parseSteps } from "../../../../components/rollout/plan";
 import { Metric } from "../../../../components/rollout/types";
 import { FakeClock, RecordingCluster, scriptedMetric } from "../../../support/fakes";
 
-const TUTORIAL_STEPS = parseSteps([
-    { setWeight: 20 },
-    { pause: { duration: "1m" } },
-    { setWeight: 40 },
-    { pause: { duration: "1m" } },
-    { setWeight: 60 },
-    { pause: { duration: "1m" } },
-    { setWeight: 80 },
-    { pause: { duration: "1m" } },
-    { analysis: { count: 1 } },
-]).steps;
+// The shipped defaults: 20/40/60/80% with 1m pauses, then one analysis.
+const TUTORIAL_STEPS = parseSteps(DEFAULTS.rollout.steps).steps;
 
 function setup(metric: Metric, opts: Partial<RolloutPlan> = {}) {
     const clock = new FakeClock();
