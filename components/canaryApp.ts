@@ -11,16 +11,16 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig, RolloutConfig, ServiceRef, TlsConfig } from "./config";
-import { TEMPLATE_HASH_ANNOTATION } from "./rollout/kube";
-import { canonicalJson } from "./rollout/providerImpl";
-import { CanaryCompletion, CanaryRollout } from "./rollout/resources";
-
-export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
+import type { AppConfig, TlsConfig } from "./config";
+import { canonicalJson } from "./rollout/core/canonicalJson";
+import { CANARY_ANNOTATION, TEMPLATE_HASH_ANNOTATION } from "./rollout/core/names";
+import type { RolloutSpec } from "./rollout/core/spec";
+import type { ServiceRef } from "./rollout/core/state";
+import { CanaryCompletion, CanaryRollout } from "./rollout/provider/resources";
 
 export interface CanaryAppArgs {
     app: AppConfig;
-    rollout: RolloutConfig;
+    rollout: RolloutSpec;
     /** ingressClassName of both Ingresses. Defaults to "nginx". */
     ingressClassName?: string;
     tls?: TlsConfig;

@@ -2,7 +2,8 @@
 // ServiceMonitors outside its own release by label, or a reference to an existing Prometheus.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { MonitoringConfig, ServiceRef } from "./config";
+import type { MonitoringConfig } from "./config";
+import type { ServiceRef } from "./rollout/core/state";
 
 export interface MonitoringStackArgs {
     /** The validated `monitoring` config. */

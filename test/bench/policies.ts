@@ -1,15 +1,15 @@
 // The three policies the benchmark compares, each built from the project's real code: the
 // engine's step plan parsing, thresholdMetric with the default queries, and judgeMetric.
-import { DEFAULTS, JudgeConfig } from "../../components/config";
-import { judgeMetric } from "../../components/rollout/judge";
+import { judgeMetric } from "../../components/rollout/core/judge/metric";
+import { thresholdMetric } from "../../components/rollout/core/metrics";
+import { BaseArgs } from "../../components/rollout/core/queries";
 import {
-    BaseArgs,
-    DEFAULT_REQUESTS_QUERY,
-    DEFAULT_SUCCESS_RATE_QUERY,
-    thresholdMetric,
-} from "../../components/rollout/metrics";
-import { parseDurationSeconds, parseSteps } from "../../components/rollout/plan";
-import { Metric, MetricsSource, Step } from "../../components/rollout/types";
+    MIN_SCRAPES_PER_WINDOW,
+    resolveSpec,
+    RolloutSpec,
+} from "../../components/rollout/core/spec";
+import { Metric, MetricsSource } from "../../components/rollout/core/types";
+import { stepsOf } from "../support/spec";
 import { NAMES } from "./world";
 
 export type PolicyName = "tutorial" | "flagger" | "ours";
@@ -17,40 +17,34 @@ export type PolicyName = "tutorial" | "flagger" | "ours";
 export interface Policy {
     name: PolicyName;
     describe: string;
-    steps: Step[];
+    steps: RolloutSpec["steps"];
     metrics(source: MetricsSource): Metric[];
 }
 
-const seconds = (d: string): number => {
-    const s = parseDurationSeconds(d);
-    if (s === undefined) {
-        throw new Error(`bad duration ${d}`);
+/** The shipped defaults, resolved as the config layer resolves an empty `rollout` key. */
+function defaults(scrapeIntervalSeconds: number): RolloutSpec {
+    const { spec, problems } = resolveSpec({}, { scrapeIntervalSeconds });
+    if (problems.length) {
+        throw new Error(problems.map((e) => `${e.path}: ${e.message}`).join("; "));
     }
-    return s;
-};
-
-const steps = (input: unknown): Step[] => {
-    const { steps: parsed, errors } = parseSteps(input);
-    if (errors.length) {
-        throw new Error(errors.map((e) => `${e.field}: ${e.message}`).join("; "));
-    }
-    return parsed;
-};
+    return spec;
+}
 
 const ARGS: BaseArgs = {
     namespace: NAMES.namespace,
     service: NAMES.canaryService,
     stableService: NAMES.stableService,
     ingress: NAMES.canaryIngress,
-    failureStatus: DEFAULTS.rollout.metric.failureStatus,
+    failureStatus: "5..",
 };
 
-export const DEADLINE_SECONDS = seconds(DEFAULTS.rollout.deadline);
+export const DEADLINE_SECONDS = defaults(1).deadlineSeconds;
 
 export function policies(scrapeSeconds: number): Policy[] {
-    const m = DEFAULTS.rollout.metric;
-    const minWindowSeconds = 4 * scrapeSeconds;
-    const tutorialSteps = steps(DEFAULTS.rollout.steps);
+    const spec = defaults(scrapeSeconds);
+    const [m] = spec.metrics;
+    const minWindowSeconds = MIN_SCRAPES_PER_WINDOW * scrapeSeconds;
+    const tutorialSteps = spec.steps;
     return [
         {
             name: "tutorial",
@@ -59,29 +53,9 @@ export function policies(scrapeSeconds: number): Policy[] {
                 "failureLimit 3; steps 20/40/60/80% with 1m pauses, then one analysis",
             steps: tutorialSteps,
             metrics: (source) => [
-                thresholdMetric(
-                    {
-                        name: m.name,
-                        query: DEFAULT_SUCCESS_RATE_QUERY,
-                        requestsQuery: DEFAULT_REQUESTS_QUERY,
-                        successCondition: m.successCondition,
-                        intervalSeconds: seconds(m.interval),
-                        // The default initialDelay 0s measures at the canary's first second, when
-                        // it has no requests: Inconclusive, and inconclusiveLimit 0 aborts every
-                        // run there. Argo's first measurement would be an Error (empty result),
-                        // which its consecutiveErrorLimit absorbs; one interval of delay is the
-                        // closest equivalent here.
-                        initialDelaySeconds: seconds(m.interval),
-                        failureLimit: m.failureLimit,
-                        inconclusiveLimit: m.inconclusiveLimit,
-                        consecutiveErrorLimit: m.consecutiveErrorLimit,
-                        minRequests: m.minRequests,
-                        windowSeconds: seconds(m.window),
-                        minWindowSeconds,
-                    },
-                    ARGS,
-                    source,
-                ),
+                // The default initialDelay (one interval) stands in for Argo's first measurement,
+                // which is an Error (empty result) that its consecutiveErrorLimit absorbs.
+                thresholdMetric(m, ARGS, source, minWindowSeconds),
             ],
         },
         {
@@ -91,7 +65,7 @@ export function policies(scrapeSeconds: number): Policy[] {
                 "rollback at 5 failed checks; weight +20% per passed check up to 50%",
             // Flagger holds the weight until a check passes: an analysis step of one success
             // after each weight does exactly that.
-            steps: steps([
+            steps: stepsOf([
                 { setWeight: 20 },
                 { analysis: {} },
                 { setWeight: 40 },
@@ -102,9 +76,8 @@ export function policies(scrapeSeconds: number): Policy[] {
             metrics: (source) => [
                 thresholdMetric(
                     {
+                        ...m,
                         name: "request-success-rate",
-                        query: DEFAULT_SUCCESS_RATE_QUERY,
-                        requestsQuery: DEFAULT_REQUESTS_QUERY,
                         successCondition: "result[0] >= 0.99",
                         intervalSeconds: 60,
                         initialDelaySeconds: 60,
@@ -115,26 +88,22 @@ export function policies(scrapeSeconds: number): Policy[] {
                         consecutiveErrorLimit: 4,
                         minRequests: 0,
                         windowSeconds: 60,
-                        minWindowSeconds,
                     },
                     ARGS,
                     source,
+                    minWindowSeconds,
                 ),
             ],
         },
         {
             name: "ours",
             describe:
-                `judge (SPRT canary vs stable, tolerance ${DEFAULTS.rollout.judge.tolerance}, ` +
-                `false rollback <= ${DEFAULTS.rollout.judge.falseRollbackRate}, missed <= ` +
-                `${DEFAULTS.rollout.judge.missedDetectionRate}) every ${scrapeSeconds}s; same steps as tutorial`,
+                `judge (SPRT canary vs stable, tolerance ${spec.judge.tolerance}, ` +
+                `false rollback <= ${spec.judge.falseRollbackRate}, missed <= ` +
+                `${spec.judge.missedDetectionRate}) every ${scrapeSeconds}s; same steps as tutorial`,
             steps: tutorialSteps,
             metrics: (source) => {
-                const judge: JudgeConfig = {
-                    ...DEFAULTS.rollout.judge,
-                    enabled: true,
-                    intervalSeconds: scrapeSeconds,
-                };
+                const judge = { ...spec.judge, enabled: true, intervalSeconds: scrapeSeconds };
                 return [
                     judgeMetric(judge, { ...ARGS, scrapeIntervalSeconds: scrapeSeconds }, source),
                 ];

@@ -9,8 +9,8 @@
 // step plan, so the expected time solves integral_0^T mu(w(t)) dt = bound. Stable's rate is taken
 // as known (the judge estimates it, and high), so these are optimistic bounds; the measured times
 // also include Prometheus' delay (two scrapes, 10-20s, before a new series has an increase).
-import { ALTERNATIVES, bounds, SequentialParams } from "../../components/rollout/judge";
-import { Step } from "../../components/rollout/types";
+import { ALTERNATIVES, bounds, SequentialParams } from "../../components/rollout/core/judge/sprt";
+import { Step } from "../../components/rollout/core/spec";
 
 export interface Expected {
     decision: "accept" | "reject" | "none";

@@ -8,7 +8,7 @@
 // (status 503): a shared dependency blip, which a comparison with stable should shrug off and an
 // absolute threshold cannot. Draws are inverted from hashed uniforms of (seed, tick, stream), so
 // every policy's run of the same trial sees the same requests when it sends the same share.
-import { MetricsSource, QueryResult } from "../../components/rollout/types";
+import { MetricsSource, QueryResult } from "../../components/rollout/core/types";
 import { mulberry32, poissonInv, uniform4 } from "./prng";
 import { evaluate, parsePromQL, pushSample, SelectorCache, Series } from "./promql";
 

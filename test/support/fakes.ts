@@ -6,7 +6,7 @@ import {
     Metric,
     TrafficRouter,
     Workloads,
-} from "../../components/rollout/types";
+} from "../../components/rollout/core/types";
 
 export class FakeClock implements Clock {
     constructor(public t = 1_700_000_000_000) {}
@@ -22,7 +22,9 @@ export class RecordingCluster implements TrafficRouter, Workloads {
     calls: string[] = [];
     weight = -1;
     replicas = -1;
+    /** A call that throws, once `passesBeforeFailing` of its occurrences went through. */
     failOn?: string;
+    passesBeforeFailing = 0;
     async setWeight(weight: number): Promise<void> {
         this.record(`weight ${weight}`);
         this.weight = weight;
@@ -36,7 +38,10 @@ export class RecordingCluster implements TrafficRouter, Workloads {
     }
     private record(call: string) {
         this.calls.push(call);
-        if (this.failOn === call) {
+        if (
+            this.failOn === call &&
+            this.calls.filter((c) => c === call).length > this.passesBeforeFailing
+        ) {
             throw new Error(`injected failure on ${call}`);
         }
     }

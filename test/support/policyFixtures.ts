@@ -4,7 +4,7 @@
 import { podTemplate, templateHash, withTrack } from "../../components/canaryApp";
 import { validateConfig } from "../../components/config";
 import { chartValues } from "../../components/monitoringStack";
-import { TEMPLATE_HASH_ANNOTATION } from "../../components/rollout/kube";
+import { TEMPLATE_HASH_ANNOTATION } from "../../components/rollout/core/names";
 import { FakeResource } from "./policyHarness";
 
 export const T = {

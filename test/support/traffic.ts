@@ -3,7 +3,7 @@
 // counted in ingress-nginx's metric. Deterministic: fractional requests carry over, and errors
 // are spread evenly (an error rate of 0.3 fails 3 of every 10 requests).
 import { RequestCounters, RequestLabels } from "../../local/edge/counters";
-import { TrafficRouter, Workloads } from "../../components/rollout/types";
+import { TrafficRouter, Workloads } from "../../components/rollout/core/types";
 
 export class SyntheticTraffic implements TrafficRouter, Workloads {
     weight = 0;

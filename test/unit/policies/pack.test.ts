@@ -5,9 +5,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CANARY_ANNOTATION, podTemplate, templateHash } from "../../../components/canaryApp";
+import { podTemplate, templateHash } from "../../../components/canaryApp";
 import { validateConfig } from "../../../components/config";
-import { TEMPLATE_HASH_ANNOTATION } from "../../../components/rollout/kube";
+import {
+    CANARY_ANNOTATION,
+    TEMPLATE_HASH_ANNOTATION,
+} from "../../../components/rollout/core/names";
 import * as lib from "../../../policies/lib/resources";
 import {
     templateHash as policyTemplateHash,
@@ -138,7 +141,25 @@ describe("policy pack progressive-delivery-guardrails", () => {
             });
         }
 
-        it("stops a config the program accepts but the pack refuses", async () => {
+        it("the program refuses what the mandatory rollout policies refuse", async () => {
+            await assert.rejects(
+                programResources({
+                    "progressive-delivery:rollout": {
+                        steps: [{ setWeight: 20 }, { setWeight: 20 }, { analysis: {} }],
+                        analysis: { metrics: [{ minRequests: 0 }] },
+                    },
+                }),
+                (e: Error) =>
+                    e.message.includes(
+                        "progressive-delivery:rollout.steps[1].setWeight: is 20, not above the weight 20",
+                    ) &&
+                    e.message.includes(
+                        "progressive-delivery:rollout.analysis.metrics[0].minRequests: is 0,",
+                    ),
+            );
+        });
+
+        it("warns on or stops what the program accepts but the pack (stricter) refuses", async () => {
             const resources = await programResources({
                 "progressive-delivery:monitoring": {
                     values: {
@@ -150,35 +171,13 @@ describe("policy pack progressive-delivery-guardrails", () => {
                     },
                 },
                 "progressive-delivery:rollout": {
-                    steps: [
-                        { setWeight: 20 },
-                        { pause: { duration: "1m" } },
-                        { setWeight: 20 },
-                        { analysis: {} },
-                    ],
                     analysis: {
-                        metrics: [
-                            {
-                                name: "errors",
-                                failureCondition: "result[0] < 0.95",
-                                minRequests: 0,
-                            },
-                        ],
+                        metrics: [{ name: "errors", failureCondition: "result[0] < 0.95" }],
                     },
                 },
             });
             const run = await runPack(policies, resources);
             const expected: [string, string | undefined, string][] = [
-                [
-                    "rollout-steps",
-                    "rollouts-demo-rollout",
-                    'CanaryRollout "rollouts-demo-rollout": step 3 sets weight 20 after step 1 set 20;',
-                ],
-                [
-                    "analysis-min-requests",
-                    "rollouts-demo-rollout",
-                    'CanaryRollout "rollouts-demo-rollout" metric "errors": minRequests is 0;',
-                ],
                 [
                     "analysis-success-condition",
                     "rollouts-demo-rollout",

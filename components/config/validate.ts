@@ -1,0 +1,216 @@
+// validateConfig: raw stack config in, the typed config and every problem out. Pure, so each
+// invalid case is unit-tested with its exact message. The rollout's part is the engine's own
+// resolveSpec; this layer only adds the project's namespace to each problem's path.
+import { Checker, show } from "../rollout/core/check";
+import { resolveSpec } from "../rollout/core/spec";
+import { validateApp } from "./app";
+import { DEFAULTS, KEYS, PROJECT } from "./defaults";
+import { checkChart, checkLabels, checkServiceRef, DNS } from "./fields";
+import type { IngressNginxConfig, MonitoringConfig, ProgramConfig, TlsConfig } from "./types";
+
+export interface RawConfig {
+    kubeContext?: unknown;
+    hasKubeconfig?: boolean;
+    monitoring?: unknown;
+    ingressNginx?: unknown;
+    app?: unknown;
+    rollout?: unknown;
+    tls?: unknown;
+    /** Every key set in the project's namespace, to report the unknown ones. */
+    keys?: string[];
+}
+
+/** Validates raw config values. Pure: returns the typed config and every problem found. */
+export function validateConfig(raw: RawConfig): { config: ProgramConfig; errors: string[] } {
+    const c = new Checker();
+    for (const k of raw.keys ?? []) {
+        if (!KEYS.includes(k)) {
+            c.fail(
+                k,
+                `is not a known key; known keys are ${KEYS.join(", ")} (see the config reference in README.md)`,
+            );
+        }
+    }
+    const kubernetes = {
+        // "" is the declared default: use the kubeconfig's current context.
+        context:
+            raw.kubeContext === "" ? undefined : c.optionalString("kubeContext", raw.kubeContext),
+        hasKubeconfig: raw.hasKubeconfig ?? false,
+    };
+    const monitoring = validateMonitoring(c, raw.monitoring);
+    const ingressNginx = validateIngress(c, raw.ingressNginx);
+    const app = validateApp(c, raw.app);
+    const { spec: rollout, problems } = resolveSpec(raw.rollout, {
+        scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds,
+    });
+    c.problems.push(...problems);
+    const tls = validateTls(c, raw.tls, app.name);
+    return {
+        config: { kubernetes, monitoring, ingressNginx, app, rollout, tls },
+        errors: c.problems.map((p) => `${PROJECT}:${p.path}: ${p.message}`),
+    };
+}
+
+function validateMonitoring(c: Checker, value: unknown): MonitoringConfig {
+    const d = DEFAULTS.monitoring;
+    const raw = c.object("monitoring", value, Object.keys(d));
+    const install = c.boolean("monitoring.install", raw.install, d.install);
+    const namespace = c.string("monitoring.namespace", raw.namespace, d.namespace, DNS);
+    const chart = checkChart(c, "monitoring.chart", raw.chart, d.chart);
+    let values: Record<string, unknown> = {};
+    if (raw.values !== undefined && raw.values !== null) {
+        if (typeof raw.values !== "object" || Array.isArray(raw.values)) {
+            c.fail(
+                "monitoring.values",
+                `must be an object of Helm values, got ${show(raw.values)}`,
+            );
+        } else {
+            values = raw.values as Record<string, unknown>;
+        }
+    }
+    const serviceMonitorLabels = checkLabels(
+        c,
+        "monitoring.serviceMonitorLabels",
+        raw.serviceMonitorLabels,
+        d.serviceMonitorLabels,
+    );
+    const scrapeIntervalSeconds = c.duration(
+        "monitoring.scrapeInterval",
+        raw.scrapeInterval,
+        d.scrapeInterval,
+        1,
+        // Prometheus marks a series stale after 5 minutes without a sample.
+        300,
+    );
+    const p = c.object("monitoring.prometheus", raw.prometheus, [
+        ...Object.keys(d.prometheus),
+        "url",
+        "service",
+        "username",
+    ]);
+    const url = c.optionalString("monitoring.prometheus.url", p.url, {
+        re: /^https?:\/\/[^\s/]+(\/\S*)?$/,
+        fix: 'use an http(s) URL such as "http://prometheus.example.com:9090"',
+    });
+    const service = checkServiceRef(c, "monitoring.prometheus.service", p.service);
+    const username = c.optionalString("monitoring.prometheus.username", p.username);
+    const timeoutSeconds = c.duration(
+        "monitoring.prometheus.timeout",
+        p.timeout,
+        d.prometheus.timeout,
+        1,
+        300,
+    );
+    if (url && service) {
+        c.fail(
+            "monitoring.prometheus",
+            "sets both url and service; set url to query Prometheus directly, or service to go through the Kubernetes API server's service proxy, not both",
+        );
+    }
+    if (!install && !url && !service) {
+        c.fail(
+            "monitoring.prometheus",
+            'is required when monitoring.install is false: set url (e.g. "http://127.0.0.1:9090") or service ({namespace, name, port})',
+        );
+    }
+    if (install && url) {
+        c.fail(
+            "monitoring.prometheus.url",
+            "is set while monitoring.install is true; the installed Prometheus is queried through the API server's service proxy. Set monitoring.install to false to use your own Prometheus",
+        );
+    }
+    return {
+        install,
+        namespace,
+        chart,
+        values,
+        serviceMonitorLabels,
+        scrapeIntervalSeconds,
+        prometheus: { url, service, username, timeoutSeconds },
+    };
+}
+
+function validateIngress(c: Checker, value: unknown): IngressNginxConfig {
+    const d = DEFAULTS.ingressNginx;
+    const raw = c.object("ingressNginx", value, Object.keys(d));
+    return {
+        namespace: c.string("ingressNginx.namespace", raw.namespace, d.namespace, DNS),
+        className: c.string("ingressNginx.className", raw.className, d.className, DNS),
+        metricsSelector: checkLabels(
+            c,
+            "ingressNginx.metricsSelector",
+            raw.metricsSelector,
+            d.metricsSelector,
+        ),
+        metricsPortName: c.string(
+            "ingressNginx.metricsPortName",
+            raw.metricsPortName,
+            d.metricsPortName,
+            {
+                re: /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/,
+                fix: "use the metrics port's name in the controller's Service (at most 15 characters), e.g. \"metrics\"",
+            },
+        ),
+        serviceMonitor: c.boolean(
+            "ingressNginx.serviceMonitor",
+            raw.serviceMonitor,
+            d.serviceMonitor,
+        ),
+        install: c.boolean("ingressNginx.install", raw.install, d.install),
+        chart: checkChart(c, "ingressNginx.chart", raw.chart, d.chart),
+    };
+}
+
+function validateTls(c: Checker, value: unknown, appName: string): TlsConfig {
+    const d = DEFAULTS.tls;
+    const raw = c.object("tls", value, [...Object.keys(d), "acme"]);
+    const enabled = c.boolean("tls.enabled", raw.enabled, d.enabled);
+    const issuer = c.string("tls.issuer", raw.issuer, d.issuer);
+    if (issuer !== "selfsigned" && issuer !== "acme") {
+        c.fail(
+            "tls.issuer",
+            `${show(issuer)} is not supported: use "selfsigned" (default) or "acme"`,
+        );
+    }
+    let acme: TlsConfig["acme"];
+    if (issuer === "acme") {
+        const a = c.object("tls.acme", raw.acme, ["email", "server"]);
+        acme = {
+            email: c.string("tls.acme.email", a.email ?? "", "", {
+                re: /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
+                fix: "use the address ACME should send expiry notices to",
+            }),
+            server: c.string(
+                "tls.acme.server",
+                a.server,
+                "https://acme-v02.api.letsencrypt.org/directory",
+                { re: /^https:\/\/\S+$/, fix: "use the ACME directory URL (https://...)" },
+            ),
+        };
+    } else if (raw.acme !== undefined) {
+        c.fail(
+            "tls.acme",
+            'is set but tls.issuer is not "acme"; set tls.issuer to "acme" or remove tls.acme',
+        );
+    }
+    return {
+        enabled,
+        issuer: issuer === "acme" ? "acme" : "selfsigned",
+        acme,
+        installCertManager: c.boolean(
+            "tls.installCertManager",
+            raw.installCertManager,
+            d.installCertManager,
+        ),
+        certManagerChart: checkChart(
+            c,
+            "tls.certManagerChart",
+            raw.certManagerChart,
+            d.certManagerChart,
+        ),
+        secretName:
+            raw.secretName === undefined
+                ? `${appName}-tls`
+                : c.string("tls.secretName", raw.secretName, `${appName}-tls`, DNS),
+    };
+}

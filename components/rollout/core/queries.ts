@@ -1,0 +1,71 @@
+// Query templates: the PromQL a metric sends, with {{args.NAME}} placeholders filled per run,
+// and the rate window each measurement uses. Pure.
+/** The names a query template may use as {{args.NAME}}. */
+export interface QueryArgs {
+    /** Namespace of the app's Ingresses (ingress-nginx's `namespace` label). */
+    namespace: string;
+    /** The canary Service (ingress-nginx's `service` label for canary traffic). */
+    service: string;
+    /** The stable Service. */
+    stableService: string;
+    /** The canary Ingress' name. */
+    ingress: string;
+    /** Regex of statuses that count as failures: `5..` (default) or `[45]..`. */
+    failureStatus: string;
+    /** The rate window, e.g. `60s`: see windowFor. */
+    window: string;
+}
+
+export const ARG_NAMES: (keyof QueryArgs)[] = [
+    "namespace",
+    "service",
+    "stableService",
+    "ingress",
+    "failureStatus",
+    "window",
+];
+
+const SELECTOR = 'namespace="{{args.namespace}}",service="{{args.service}}"';
+
+/** The seed's success rate, with `rate` instead of `irate` and failures chosen by status regex. */
+export const DEFAULT_SUCCESS_RATE_QUERY =
+    `sum(rate(nginx_ingress_controller_requests{${SELECTOR},status!~"{{args.failureStatus}}"}[{{args.window}}]))` +
+    ` / sum(rate(nginx_ingress_controller_requests{${SELECTOR}}[{{args.window}}]))`;
+
+/** Requests the canary served in the window; gates minRequests. */
+export const DEFAULT_REQUESTS_QUERY = `sum(increase(nginx_ingress_controller_requests{${SELECTOR}}[{{args.window}}]))`;
+
+const PLACEHOLDER = /\{\{\s*args\.([A-Za-z0-9_-]+)\s*\}\}/g;
+
+/** Names used in a template that are not query args; empty when the template is fine. */
+export function unknownArgs(template: string): string[] {
+    return [...template.matchAll(PLACEHOLDER)]
+        .map((m) => m[1])
+        .filter((n) => !(ARG_NAMES as string[]).includes(n));
+}
+
+export function renderQuery(template: string, args: QueryArgs): string {
+    return template.replace(PLACEHOLDER, (_all, name: string) => {
+        if (!(ARG_NAMES as string[]).includes(name)) {
+            throw new Error(`unknown query arg {{args.${name}}}; known: ${ARG_NAMES.join(", ")}`);
+        }
+        return args[name as keyof QueryArgs];
+    });
+}
+
+/**
+ * The rate window in seconds: the configured window, but never reaching back before the canary
+ * got traffic in this run (a previous failed canary's 5xx would still be in a 5m window), and
+ * never shorter than minWindowSeconds (rate needs two scrapes). E.g. window 300, min 20, 45s of
+ * traffic -> 45.
+ */
+export function windowFor(
+    canaryTrafficSeconds: number,
+    windowSeconds: number,
+    minWindowSeconds: number,
+): number {
+    return Math.max(minWindowSeconds, Math.min(windowSeconds, Math.ceil(canaryTrafficSeconds)));
+}
+
+/** The args known before a measurement; the window is set per measurement. */
+export type BaseArgs = Omit<QueryArgs, "window">;

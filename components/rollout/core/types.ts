@@ -1,0 +1,100 @@
+// The data and the ports of the rollout engine. Everything here is plain data or a small
+// interface, so the core (plan.ts, analysis.ts, engine.ts) stays free of I/O and tests can drive
+// it with a fake clock and fake adapters.
+import type { MetricLimits, Step } from "./spec";
+
+/** The outcome of one measurement, with Argo Rollouts' meanings. */
+export type Phase = "Successful" | "Failed" | "Inconclusive" | "Error";
+
+/** What a metric's query returned: the values of an instant vector (possibly empty). */
+export interface QueryResult {
+    values: number[];
+}
+
+/** Prometheus (or anything that answers PromQL). Throws on transport or query errors. */
+export interface MetricsSource {
+    query(promql: string): Promise<QueryResult>;
+}
+
+/** Where traffic goes: the share of requests (0-100) sent to the canary. */
+export interface TrafficRouter {
+    setWeight(weight: number): Promise<void>;
+}
+
+/** The canary Deployment. */
+export interface Workloads {
+    /** Sets the canary's replica count (0 scales it down). */
+    scaleCanary(replicas: number): Promise<void>;
+    /** Resolves when `replicas` canary pods are ready; rejects at `deadline` (epoch ms). */
+    waitCanaryReady(replicas: number, deadline: number): Promise<void>;
+}
+
+/** Time, injected so tests run the whole state machine in milliseconds. */
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+/** Where and when a measurement is taken: passed to every metric. */
+export interface MeasureContext {
+    stepIndex: number;
+    weight: number;
+    /** Seconds since the canary first received traffic in this run (0 before). */
+    canaryTrafficSeconds: number;
+}
+
+/** One measurement as recorded in the evidence. */
+export interface Measurement {
+    metric: string;
+    phase: Phase;
+    /** Step index (0-based) and weight at the time of the measurement. */
+    step: number;
+    weight: number;
+    /** Seconds since the start of the rollout. */
+    atSeconds: number;
+    /** The rendered query (or queries) that produced the value. */
+    query: string;
+    /** The observed value(s); absent for errors and empty results. */
+    value?: number | number[];
+    /** Requests seen by the canary in the window, when the metric counts them. */
+    requests?: number;
+    /** The condition or rule applied, e.g. `result[0] >= 0.95`. */
+    condition: string;
+    /** Why the measurement has its phase, in words. */
+    message: string;
+}
+
+/** The part of a measurement that a metric produces; the engine adds where and when. */
+export type MeasurementResult = Omit<Measurement, "metric" | "step" | "weight" | "atSeconds">;
+
+/** A metric the engine measures on a schedule during pauses and analysis steps. */
+export interface Metric {
+    name: string;
+    intervalSeconds: number;
+    initialDelaySeconds: number;
+    limits: MetricLimits;
+    measure(ctx: MeasureContext): Promise<MeasurementResult>;
+}
+
+export interface StepRecord {
+    index: number;
+    step: Step;
+    startedAtSeconds: number;
+    endedAtSeconds: number;
+}
+
+export type Verdict = "Promoted" | "Aborted";
+
+export interface RolloutResult {
+    verdict: Verdict;
+    /** One line a person can read: why it was promoted or rolled back. */
+    reason: string;
+    /** Step index (0-based) at which it was aborted. */
+    abortedAtStep?: number;
+    steps: StepRecord[];
+    measurements: Measurement[];
+    durationSeconds: number;
+}
+
+/** One progress line, for stderr. */
+export type Reporter = (line: string) => void;

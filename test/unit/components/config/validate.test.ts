@@ -1,0 +1,332 @@
+import * as assert from "assert";
+import { DEFAULTS, validateConfig } from "../../../../components/config";
+
+const P = "progressive-delivery:";
+
+/** Validates a config that differs from the defaults in one place and returns its problems. */
+function problems(raw: Parameters<typeof validateConfig>[0]): string[] {
+    return validateConfig(raw).errors;
+}
+
+describe("config: defaults", () => {
+    it("an empty stack config is valid and gives the tutorial's defaults", () => {
+        const { config, errors } = validateConfig({});
+        assert.deepStrictEqual(errors, []);
+        assert.strictEqual(config.app.image, "argoproj/rollouts-demo:blue");
+        assert.strictEqual(config.app.replicas, 4);
+        assert.deepStrictEqual(
+            config.rollout.steps.filter((s) => "setWeight" in s),
+            [{ setWeight: 20 }, { setWeight: 40 }, { setWeight: 60 }, { setWeight: 80 }],
+        );
+        const [m] = config.rollout.metrics;
+        assert.strictEqual(m.successCondition, "result[0] >= 0.95");
+        assert.strictEqual(m.intervalSeconds, 60);
+        assert.strictEqual(m.failureLimit, 3);
+        assert.strictEqual(m.windowSeconds, 300);
+        assert.match(m.query, /sum\(rate\(nginx_ingress_controller_requests\{/);
+        assert.doesNotMatch(m.query, /irate/);
+        assert.strictEqual(config.rollout.deadlineSeconds, 1800);
+        assert.strictEqual(config.monitoring.chart.version, DEFAULTS.monitoring.chart.version);
+        assert.strictEqual(config.tls.secretName, "rollouts-demo-tls");
+    });
+    it("a real 0 survives (?? not ||)", () => {
+        const { config, errors } = validateConfig({
+            rollout: { analysis: { metrics: [{ failureLimit: 0, inconclusiveLimit: 0 }] } },
+        });
+        assert.deepStrictEqual(errors, []);
+        assert.strictEqual(config.rollout.metrics[0].failureLimit, 0);
+        assert.strictEqual(config.rollout.metrics[0].inconclusiveLimit, 0);
+    });
+    it("an existing Prometheus by URL", () => {
+        const { config, errors } = validateConfig({
+            monitoring: { install: false, prometheus: { url: "http://127.0.0.1:9090" } },
+        });
+        assert.deepStrictEqual(errors, []);
+        assert.strictEqual(config.monitoring.prometheus.url, "http://127.0.0.1:9090");
+    });
+    it("reports every problem at once", () => {
+        assert.strictEqual(problems({ app: { replicas: 0, port: 0, image: "nginx" } }).length, 3);
+    });
+});
+
+describe("config: each invalid value has an exact message", () => {
+    const cases: [string, Parameters<typeof validateConfig>[0], string][] = [
+        [
+            "unknown top-level key",
+            { keys: ["app", "replica"] },
+            `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword (see the config reference in README.md)`,
+        ],
+        [
+            "unknown nested key",
+            { app: { imag: "x:1" } },
+            `${P}app.imag: is not a known key; known keys are name, namespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe`,
+        ],
+        [
+            "app not an object",
+            { app: "demo" },
+            `${P}app: must be an object with the keys name, namespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe, got "demo"`,
+        ],
+        [
+            "image without a tag",
+            { app: { image: "argoproj/rollouts-demo" } },
+            `${P}app.image: "argoproj/rollouts-demo" has no tag; pin a version, e.g. "argoproj/rollouts-demo:v1.2.3", or a digest "argoproj/rollouts-demo@sha256:..."`,
+        ],
+        [
+            "image with registry port but no tag",
+            { app: { image: "localhost:5000/demo" } },
+            `${P}app.image: "localhost:5000/demo" has no tag; pin a version, e.g. "localhost:5000/demo:v1.2.3", or a digest "localhost:5000/demo@sha256:..."`,
+        ],
+        [
+            "image :latest",
+            { app: { image: "argoproj/rollouts-demo:latest" } },
+            `${P}app.image: "argoproj/rollouts-demo:latest" uses the tag "latest", which changes under you and defeats the canary; pin a version tag or a digest`,
+        ],
+        [
+            "image with spaces",
+            { app: { image: "argoproj/rollouts demo:blue" } },
+            `${P}app.image: "argoproj/rollouts demo:blue" is not a valid image reference; use e.g. "argoproj/rollouts-demo:blue"`,
+        ],
+        [
+            "empty image",
+            { app: { image: " " } },
+            `${P}app.image: must not be empty; remove it to use the default "argoproj/rollouts-demo:blue"`,
+        ],
+        [
+            "replicas 0",
+            { app: { replicas: 0 } },
+            `${P}app.replicas: must be between 1 and 1000 replicas, got 0`,
+        ],
+        [
+            "replicas as a string",
+            { app: { replicas: "4" } },
+            `${P}app.replicas: must be a whole number of replicas, got "4"`,
+        ],
+        [
+            "replicas fractional",
+            { app: { replicas: 2.5 } },
+            `${P}app.replicas: must be a whole number of replicas, got 2.5`,
+        ],
+        [
+            "port out of range",
+            { app: { port: 70000 } },
+            `${P}app.port: must be between 1 and 65535 (a TCP port), got 70000`,
+        ],
+        [
+            "bad host: scheme",
+            { app: { host: "https://demo.example.com" } },
+            `${P}app.host: "https://demo.example.com" is not a valid DNS host name; use lower-case names such as "demo.example.com" (no scheme, port or path)`,
+        ],
+        [
+            "bad host: upper case",
+            { app: { host: "Demo.example.com" } },
+            `${P}app.host: "Demo.example.com" is not a valid DNS host name; use lower-case names such as "demo.example.com" (no scheme, port or path)`,
+        ],
+        [
+            "bad host: underscore",
+            { app: { host: "my_app.example.com" } },
+            `${P}app.host: "my_app.example.com" is not a valid DNS host name; use lower-case names such as "demo.example.com" (no scheme, port or path)`,
+        ],
+        [
+            "path without slash",
+            { app: { path: "api" } },
+            `${P}app.path: "api" is not valid: use an HTTP path starting with "/", e.g. "/" or "/api"`,
+        ],
+        [
+            "name too long",
+            { app: { name: "a".repeat(48) } },
+            `${P}app.name: "${"a".repeat(48)}" is not valid: use a Kubernetes name of at most 47 characters (lower-case letters, digits and '-'); '-canary' and '-stable' are appended`,
+        ],
+        [
+            "namespace upper case",
+            { app: { namespace: "Demo" } },
+            `${P}app.namespace: "Demo" is not valid: use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`,
+        ],
+        [
+            "cpu quantity",
+            { app: { resources: { requests: { cpu: "100 m" } } } },
+            `${P}app.resources.requests.cpu: "100 m" is not valid: use a CPU quantity such as "100m" or "0.5"`,
+        ],
+        [
+            "memory quantity",
+            { app: { resources: { limits: { memory: "64MB" } } } },
+            `${P}app.resources.limits.memory: "64MB" is not valid: use a memory quantity such as "64Mi" or "1Gi"`,
+        ],
+        [
+            "probe period 0",
+            { app: { readinessProbe: { periodSeconds: 0 } } },
+            `${P}app.readinessProbe.periodSeconds: must be between 1 and 3600 seconds, got 0`,
+        ],
+        [
+            "weights out of order",
+            { rollout: { steps: [{ setWeight: 40 }, { setWeight: 20 }] } },
+            `${P}rollout.steps[1].setWeight: is 20, not above the weight 40 of rollout.steps[0]; weights must strictly increase (a repeated weight tests nothing new, a lower one moves users back mid-release)`,
+        ],
+        [
+            "weight above 100",
+            { rollout: { steps: [{ setWeight: 120 }] } },
+            `${P}rollout.steps[0].setWeight: must be a whole number from 0 to 100 (percent of traffic), got 120`,
+        ],
+        [
+            "no steps",
+            { rollout: { steps: [] } },
+            `${P}rollout.steps: must be a non-empty list of steps such as [{setWeight: 20}, {pause: {duration: "30s"}}, {analysis: {}}], got []`,
+        ],
+        [
+            "pause without duration",
+            { rollout: { steps: [{ setWeight: 20 }, { pause: {} }] } },
+            `${P}rollout.steps[1].pause.duration: must be a positive duration of at most 24h such as "30s", "2m" or 45 (seconds), got nothing; an indefinite pause cannot be resumed in a pulumi up`,
+        ],
+        [
+            "bad deadline",
+            { rollout: { deadline: "soon" } },
+            `${P}rollout.deadline: must be a duration such as "30s", "5m" or "1h" (or a number of seconds), got "soon"`,
+        ],
+        [
+            "deadline shorter than the pauses",
+            { rollout: { deadline: "2m" } },
+            `${P}rollout.deadline: is 120s, but the pauses alone take 240s; raise it above 240s or shorten the pauses`,
+        ],
+        [
+            "malformed condition",
+            { rollout: { analysis: { metrics: [{ successCondition: "result[0] >=" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: cannot parse "result[0] >=": Expected expression after >= at character 12`,
+        ],
+        [
+            "condition calling code",
+            { rollout: { analysis: { metrics: [{ successCondition: "require('fs')" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "require('fs')" uses a call to an unknown function; allowed are numbers, result, result[N], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max`,
+        ],
+        [
+            "irate in a query",
+            { rollout: { analysis: { metrics: [{ query: "sum(irate(x[1m]))" }] } } },
+            `${P}rollout.analysis.metrics[0].query: uses irate(), which looks at the last two samples only and flaps on noise; use rate() over {{args.window}}`,
+        ],
+        [
+            "unknown query arg",
+            {
+                rollout: {
+                    analysis: {
+                        metrics: [{ query: 'sum(rate(x{service="{{args.service-name}}"}[1m]))' }],
+                    },
+                },
+            },
+            `${P}rollout.analysis.metrics[0].query: uses unknown args {{args.service-name}}; known are {{args.namespace}}, {{args.service}}, {{args.stableService}}, {{args.ingress}}, {{args.failureStatus}}, {{args.window}}`,
+        ],
+        [
+            "window too short for the scrape interval",
+            { rollout: { analysis: { metrics: [{ window: "1m" }] } } },
+            `${P}rollout.analysis.metrics[0].window: is 60s, shorter than 4x the scrape interval (120s); rate() needs several samples: use at least "120s"`,
+        ],
+        [
+            "negative failureLimit",
+            { rollout: { analysis: { metrics: [{ failureLimit: -1 }] } } },
+            `${P}rollout.analysis.metrics[0].failureLimit: must be between 0 and 1000 failed measurements, got -1`,
+        ],
+        [
+            "failureStatus",
+            { rollout: { analysis: { metrics: [{ failureStatus: "4.." }] } } },
+            `${P}rollout.analysis.metrics[0].failureStatus: "4.." is not supported: use "5.." (server errors fail the canary) or "[45].." (client errors too)`,
+        ],
+        [
+            "duplicate metric names",
+            { rollout: { analysis: { metrics: [{}, {}] } } },
+            `${P}rollout.analysis.metrics[1].name: "success-rate" is used by another metric; give each metric its own name`,
+        ],
+        [
+            "metric without any condition",
+            { rollout: { analysis: { metrics: [{ successCondition: null }] } } },
+            `${P}rollout.analysis.metrics[0]: needs a successCondition or a failureCondition, e.g. "result[0] >= 0.95"`,
+        ],
+        [
+            "judge tolerance out of range",
+            { rollout: { analysis: { judge: { tolerance: 1.5 } } } },
+            `${P}rollout.analysis.judge.tolerance: must be a number greater than 0 and less than 1, got 1.5`,
+        ],
+        [
+            "chart version range",
+            { monitoring: { chart: { version: "^87.0.0" } } },
+            `${P}monitoring.chart.version: "^87.0.0" is not valid: pin an exact chart version such as "87.21.0"; ranges and "latest" make every stack render a different chart`,
+        ],
+        [
+            "chart repo not a URL",
+            { monitoring: { chart: { repo: "prometheus-community" } } },
+            `${P}monitoring.chart.repo: "prometheus-community" is not valid: use a Helm repository URL such as "https://prometheus-community.github.io/helm-charts" or an OCI registry "oci://..."`,
+        ],
+        [
+            "existing Prometheus without an address",
+            { monitoring: { install: false } },
+            `${P}monitoring.prometheus: is required when monitoring.install is false: set url (e.g. "http://127.0.0.1:9090") or service ({namespace, name, port})`,
+        ],
+        [
+            "both url and service",
+            {
+                monitoring: {
+                    install: false,
+                    prometheus: {
+                        url: "http://p:9090",
+                        service: { namespace: "m", name: "p", port: 9090 },
+                    },
+                },
+            },
+            `${P}monitoring.prometheus: sets both url and service; set url to query Prometheus directly, or service to go through the Kubernetes API server's service proxy, not both`,
+        ],
+        [
+            "url with install",
+            { monitoring: { prometheus: { url: "http://p:9090" } } },
+            `${P}monitoring.prometheus.url: is set while monitoring.install is true; the installed Prometheus is queried through the API server's service proxy. Set monitoring.install to false to use your own Prometheus`,
+        ],
+        [
+            "prometheus url without scheme",
+            { monitoring: { install: false, prometheus: { url: "prometheus:9090" } } },
+            `${P}monitoring.prometheus.url: "prometheus:9090" is not valid: use an http(s) URL such as "http://prometheus.example.com:9090"`,
+        ],
+        [
+            "install not a boolean",
+            { monitoring: { install: "yes" } },
+            `${P}monitoring.install: must be true or false, got "yes"`,
+        ],
+        [
+            "scrape interval",
+            { monitoring: { scrapeInterval: "0s" } },
+            `${P}monitoring.scrapeInterval: must be at least 1s, got "0s"`,
+        ],
+        [
+            "bad label value",
+            { monitoring: { serviceMonitorLabels: { release: "kube prometheus" } } },
+            `${P}monitoring.serviceMonitorLabels.release: "kube prometheus" is not a valid label value (63 characters of [A-Za-z0-9-_.], as a string)`,
+        ],
+        [
+            "empty selector",
+            { ingressNginx: { metricsSelector: {} } },
+            `${P}ingressNginx.metricsSelector: must be a non-empty map of label names to values, got {}`,
+        ],
+        [
+            "ingress class empty",
+            { ingressNginx: { className: "" } },
+            `${P}ingressNginx.className: must not be empty; use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`,
+        ],
+        [
+            "tls issuer",
+            { tls: { enabled: true, issuer: "vault" } },
+            `${P}tls.issuer: "vault" is not supported: use "selfsigned" (default) or "acme"`,
+        ],
+        [
+            "acme without email",
+            { tls: { enabled: true, issuer: "acme" } },
+            `${P}tls.acme.email: must not be empty; use the address ACME should send expiry notices to`,
+        ],
+        [
+            "acme block without acme issuer",
+            { tls: { enabled: true, acme: { email: "a@b.c" } } },
+            `${P}tls.acme: is set but tls.issuer is not "acme"; set tls.issuer to "acme" or remove tls.acme`,
+        ],
+        [
+            "kube context not a string",
+            { kubeContext: 3 },
+            `${P}kubeContext: must be a string, got 3`,
+        ],
+    ];
+    for (const [name, raw, message] of cases) {
+        it(name, () => assert.deepStrictEqual(problems(raw), [message]));
+    }
+});

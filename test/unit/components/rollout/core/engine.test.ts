@@ -1,0 +1,206 @@
+import * as assert from "assert";
+import { DEFAULTS, validateConfig } from "../../../../../components/config";
+import { RolloutPlan, runRollout } from "../../../../../components/rollout/core/engine";
+import { stepsOf } from "../../../../support/spec";
+import { Metric } from "../../../../../components/rollout/core/types";
+import { FakeClock, RecordingCluster, scriptedMetric } from "../../../../support/fakes";
+
+// The shipped defaults: 20/40/60/80% with 1m pauses, then one analysis.
+const TUTORIAL_STEPS = stepsOf(DEFAULTS.rollout.steps);
+
+function setup(metric: Metric, opts: Partial<RolloutPlan> = {}) {
+    const clock = new FakeClock();
+    const cluster = new RecordingCluster();
+    const lines: string[] = [];
+    const plan: RolloutPlan = {
+        app: "demo",
+        steps: TUTORIAL_STEPS,
+        totalReplicas: 4,
+        deadlineSeconds: 3600,
+        metrics: [metric],
+        ...opts,
+    };
+    const run = () =>
+        runRollout(plan, {
+            router: cluster,
+            workloads: cluster,
+            clock,
+            report: (l) => lines.push(l),
+        });
+    return { clock, cluster, lines, run };
+}
+
+describe("rollout/engine", () => {
+    it("promotes a healthy canary, resetting first and scaling before each weight", async () => {
+        const metric = scriptedMetric(["Successful"], {}, 60);
+        const { cluster, run, lines } = setup(metric);
+        const r = await run();
+        assert.strictEqual(r.verdict, "Promoted", r.reason);
+        assert.deepStrictEqual(cluster.calls, [
+            "weight 0",
+            "scale 0",
+            "scale 1",
+            "ready 1",
+            "weight 20",
+            "scale 2",
+            "ready 2",
+            "weight 40",
+            "scale 3",
+            "ready 3",
+            "weight 60",
+            "scale 4",
+            "ready 4",
+            "weight 80",
+        ]);
+        // One measurement per minute of pause plus the analysis step's own.
+        assert.deepStrictEqual(
+            r.measurements.map((m) => [m.step, m.weight, m.atSeconds]),
+            [
+                [1, 20, 0],
+                [3, 40, 60],
+                [5, 60, 120],
+                [7, 80, 180],
+                [8, 80, 240],
+            ],
+        );
+        assert.strictEqual(r.steps.length, 9);
+        assert.match(
+            r.reason,
+            /^canary "demo" promoted after 9 steps in 240s \(success-rate 5 successful\)$/,
+        );
+        assert.ok(
+            lines.some((l) =>
+                l.includes("step 2/9 (pause 60s, weight 20%) success-rate = 0.99: Successful"),
+            ),
+            lines.join("\n"),
+        );
+    });
+
+    it("rolls back on the (failureLimit+1)th failure with step, weight, metric, value, condition and limit", async () => {
+        const metric = scriptedMetric(["Successful", "Failed"], { failureLimit: 3 }, 20);
+        const { cluster, run } = setup(metric);
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.strictEqual(metric.taken, 5);
+        assert.strictEqual(r.abortedAtStep, 3);
+        assert.strictEqual(
+            r.reason,
+            'canary "demo" rolled back at step 4/9 (pause 60s, weight 40%): success-rate 4 measurements failed ' +
+                '"result[0] >= 0.95" (failureLimit 3); last value 0.7: Failed; query: q; ' +
+                "traffic is back on the stable version and the canary is scaled to 0",
+        );
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+    });
+
+    it("inconclusive measurements never pass an analysis step and abort past inconclusiveLimit", async () => {
+        const metric = scriptedMetric(["Inconclusive"], { inconclusiveLimit: 2 }, 10);
+        const steps = stepsOf([{ setWeight: 20 }, { analysis: {} }]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.strictEqual(metric.taken, 3);
+        assert.match(
+            r.reason,
+            /success-rate 3 measurements were inconclusive .*\(inconclusiveLimit 2\)/,
+        );
+    });
+
+    it("analysis step waits for `count` successes, skipping inconclusive ones", async () => {
+        const metric = scriptedMetric(
+            ["Inconclusive", "Successful", "Inconclusive", "Successful"],
+            { inconclusiveLimit: 5 },
+            10,
+        );
+        const steps = stepsOf([{ setWeight: 50 }, { analysis: { count: 2 } }]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        assert.strictEqual(r.verdict, "Promoted");
+        assert.strictEqual(metric.taken, 4);
+        assert.strictEqual(r.durationSeconds, 30);
+    });
+
+    it("errors count only in a row, up to consecutiveErrorLimit", async () => {
+        const metric = scriptedMetric(["Error"], { consecutiveErrorLimit: 4 }, 10);
+        const steps = stepsOf([{ setWeight: 50 }, { analysis: { count: 3 } }]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.strictEqual(metric.taken, 5);
+        assert.match(
+            r.reason,
+            /5 measurements in a row were errors \(consecutiveErrorLimit 4\); last value no value: connect ECONNREFUSED/,
+        );
+    });
+
+    it("aborts at the deadline and says how to fix it", async () => {
+        const metric = scriptedMetric(["Successful"], {}, 60);
+        const { run, clock } = setup(metric, { deadlineSeconds: 90 });
+        const start = clock.now();
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.strictEqual(clock.now() - start, 90_000);
+        assert.match(
+            r.reason,
+            /deadline of 90s passed at step 4\/9 \(pause 60s, weight 40%\) with 2 successful success-rate; raise rollout.deadline/,
+        );
+    });
+
+    it("deadline boundary: a rollout that ends exactly before the deadline is promoted", async () => {
+        const metric = scriptedMetric(["Successful"], {}, 60);
+        const { run } = setup(metric, { deadlineSeconds: 240.001 });
+        assert.strictEqual((await run()).verdict, "Promoted");
+    });
+
+    it("an adapter failure aborts and resets traffic", async () => {
+        const metric = scriptedMetric(["Successful"]);
+        const { run, cluster } = setup(metric);
+        cluster.failOn = "ready 2";
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.match(
+            r.reason,
+            /rolled back at step 3\/9 \(setWeight 40%, weight 20%\): step 3\/9 .*failed: injected failure on ready 2; traffic is back/,
+        );
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+    });
+
+    it("says so when the reset after an abort fails too", async () => {
+        const metric = scriptedMetric(["Failed"]);
+        const { run, cluster } = setup(metric);
+        // The reset before the canary starts goes through; the one after the abort fails.
+        cluster.failOn = "scale 0";
+        cluster.passesBeforeFailing = 1;
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.match(
+            r.reason,
+            /^canary "demo" rolled back at step 2\/9 \(pause 60s, weight 20%\): success-rate 1 measurements failed .*; resetting traffic to stable ALSO failed: injected failure on scale 0\. Run pulumi up again: every run resets first$/,
+        );
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+    });
+
+    it("initialDelay postpones the first measurement after traffic starts", async () => {
+        const metric = { ...scriptedMetric(["Successful"], {}, 10), initialDelaySeconds: 25 };
+        const steps = stepsOf([{ setWeight: 50 }, { analysis: {} }]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        assert.deepStrictEqual(
+            r.measurements.map((m) => m.atSeconds),
+            [25],
+        );
+    });
+});
+
+describe("rollout/engine with the shipped default metric", () => {
+    it("tolerates the first measurements before Prometheus has scraped the canary twice", async () => {
+        const m = validateConfig({}).config.rollout.metrics[0];
+        const metric = {
+            ...scriptedMetric(["Inconclusive", "Inconclusive", "Successful"], m, m.intervalSeconds),
+            initialDelaySeconds: m.initialDelaySeconds,
+        };
+        const { run } = setup(metric);
+        const r = await run();
+        assert.strictEqual(r.verdict, "Promoted", r.reason);
+        assert.strictEqual(r.measurements[0].atSeconds, 60);
+    });
+});
