@@ -43,190 +43,227 @@ export async function resetToStable(ports: Pick<Ports, "router" | "workloads">):
 class Abort extends Error {}
 
 export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<RolloutResult> {
-    const { clock, report } = ports;
-    const start = clock.now();
-    const deadline = start + plan.deadlineSeconds * 1000;
-    const since = () => round((clock.now() - start) / 1000);
-    const tag = `[canary ${plan.app}]`;
-    const measurements: Measurement[] = [];
-    const steps: StepRecord[] = [];
-    const nextAt = new Map<Metric, number>();
-    let weight = 0;
-    let trafficStart: number | undefined;
-    let index = 0;
+    return new Run(plan, ports).execute();
+}
 
-    const where = () => {
-        const step = plan.steps[index];
-        return `step ${index + 1}/${plan.steps.length} (${step ? describeStep(step) : "promotion"}, weight ${weight}%)`;
-    };
+/** One run of a plan: its clock, its measurements and where it is. */
+class Run {
+    private readonly start: number;
+    private readonly deadline: number;
+    private readonly tag: string;
+    private readonly measurements: Measurement[] = [];
+    private readonly steps: StepRecord[] = [];
+    private readonly nextAt = new Map<Metric, number>();
+    private weight = 0;
+    private trafficStart?: number;
+    private index = 0;
 
-    const checkDeadline = () => {
-        if (clock.now() >= deadline) {
-            const ok = plan.metrics
-                .map(
-                    (m) =>
-                        `${tally(measurements.filter((x) => x.metric === m.name)).successful} successful ${m.name}`,
-                )
-                .join(", ");
-            throw new Abort(
-                `deadline of ${plan.deadlineSeconds}s passed at ${where()} with ${ok || "no metrics"}; ` +
-                    `raise rollout.deadline or shorten the steps`,
-            );
-        }
-    };
+    constructor(
+        private readonly plan: RolloutPlan,
+        private readonly ports: Ports,
+    ) {
+        this.start = ports.clock.now();
+        this.deadline = this.start + plan.deadlineSeconds * 1000;
+        this.tag = `[canary ${plan.app}]`;
+    }
 
-    const measure = async (metric: Metric) => {
-        const ctx = {
-            stepIndex: index,
-            weight,
-            canaryTrafficSeconds:
-                trafficStart === undefined ? 0 : (clock.now() - trafficStart) / 1000,
-        };
-        let m: Measurement;
+    async execute(): Promise<RolloutResult> {
+        const { plan, ports } = this;
+        let verdict: RolloutResult["verdict"] = "Promoted";
+        let reason: string;
+        let abortedAtStep: number | undefined;
         try {
-            const r = await metric.measure(ctx);
-            m = { metric: metric.name, step: index, weight, atSeconds: since(), ...r };
+            this.report("resetting traffic to stable before the canary starts");
+            await resetToStable(ports);
+            for (this.index = 0; this.index < plan.steps.length; this.index++) {
+                const startedAtSeconds = this.since();
+                await this.runStep(plan.steps[this.index]);
+                const step = plan.steps[this.index];
+                this.steps.push({
+                    index: this.index,
+                    step,
+                    startedAtSeconds,
+                    endedAtSeconds: this.since(),
+                });
+            }
+            const counts = this.successes()
+                .map((x) => `${x.name} ${x.n} successful`)
+                .join(", ");
+            reason =
+                `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${this.since()}s` +
+                (counts ? ` (${counts})` : "");
+            this.report(reason);
         } catch (e) {
-            m = {
-                metric: metric.name,
-                step: index,
-                weight,
-                atSeconds: since(),
-                phase: "Error",
-                query: "",
-                condition: "",
-                message: (e as Error).message,
-            };
+            verdict = "Aborted";
+            abortedAtStep = Math.min(this.index, plan.steps.length - 1);
+            const cause =
+                e instanceof Abort ? e.message : `${this.where()} failed: ${(e as Error).message}`;
+            reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
+            this.report(reason);
+            reason += await this.resetAfterAbort();
         }
-        measurements.push(m);
-        const own = measurements.filter((x) => x.metric === metric.name);
-        const t = tally(own);
-        report(
-            `${tag} ${where()} ${metric.name} = ${fmt(m.value)}` +
-                (m.requests !== undefined ? ` over ${fmt(m.requests)} requests` : "") +
-                `: ${m.phase} (${m.message}) [successful ${t.successful}, failed ${t.failed}/${metric.limits.failureLimit}, ` +
-                `inconclusive ${t.inconclusive}/${metric.limits.inconclusiveLimit}, errors in a row ${t.consecutiveErrors}/${metric.limits.consecutiveErrorLimit}]`,
-        );
-        const a = assess(own, metric.limits);
-        if (a.status !== "Running") {
-            throw new Abort(abortMessage(metric, a.status, a.limit, a.count, own));
-        }
-    };
+        return {
+            verdict,
+            reason,
+            abortedAtStep,
+            steps: this.steps,
+            measurements: this.measurements,
+            durationSeconds: this.since(),
+        };
+    }
 
-    // Waits until `done` holds, taking each metric's measurements when they fall due.
-    const measureUntil = async (done: () => boolean, until?: number) => {
+    private async resetAfterAbort(): Promise<string> {
+        try {
+            await resetToStable(this.ports);
+            return "; traffic is back on the stable version and the canary is scaled to 0";
+        } catch (resetError) {
+            return `; resetting traffic to stable ALSO failed: ${(resetError as Error).message}. Run pulumi up again: every run resets first`;
+        }
+    }
+
+    private async runStep(step: Step): Promise<void> {
+        const label = `step ${this.index + 1}/${this.plan.steps.length} ${describeStep(step)}`;
+        if ("setWeight" in step) {
+            const replicas = canaryReplicas(this.plan.totalReplicas, step.setWeight);
+            this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
+            await this.ports.workloads.scaleCanary(replicas);
+            await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
+            this.checkDeadline();
+            await this.ports.router.setWeight(step.setWeight);
+            this.weight = step.setWeight;
+            if (this.weight > 0 && this.trafficStart === undefined) {
+                this.trafficStart = this.ports.clock.now();
+                for (const m of this.plan.metrics) {
+                    this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
+                }
+            }
+            return;
+        }
+        this.report(`${label} at weight ${this.weight}%`);
+        if ("pause" in step) {
+            const end = this.ports.clock.now() + step.pause.durationSeconds * 1000;
+            return this.measureUntil(() => this.ports.clock.now() >= end, end);
+        }
+        if (this.plan.metrics.length === 0) {
+            throw new Abort(`${this.where()} is an analysis step, but no metric is configured`);
+        }
+        const from = this.measurements.length;
+        const enough = () =>
+            this.plan.metrics.every(
+                (m) =>
+                    this.measurements
+                        .slice(from)
+                        .filter((x) => x.metric === m.name && x.phase === "Successful").length >=
+                    step.analysis.count,
+            );
+        return this.measureUntil(enough);
+    }
+
+    /** Waits until `done` holds, taking each metric's measurements when they fall due. */
+    private async measureUntil(done: () => boolean, until?: number): Promise<void> {
+        const { clock } = this.ports;
         for (;;) {
             if (done()) {
                 return;
             }
-            checkDeadline();
+            this.checkDeadline();
             const now = clock.now();
-            const due = plan.metrics.filter((m) => (nextAt.get(m) ?? Infinity) <= now);
+            const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
             for (const metric of due) {
-                await measure(metric);
-                nextAt.set(
-                    metric,
-                    Math.max(nextAt.get(metric)! + metric.intervalSeconds * 1000, clock.now()),
-                );
+                await this.measure(metric);
+                const next = this.nextAt.get(metric)! + metric.intervalSeconds * 1000;
+                this.nextAt.set(metric, Math.max(next, clock.now()));
             }
             if (due.length > 0) {
                 continue;
             }
             const wake = Math.min(
-                deadline,
+                this.deadline,
                 until ?? Infinity,
-                ...plan.metrics.map((m) => nextAt.get(m) ?? Infinity),
+                ...this.plan.metrics.map((m) => this.nextAt.get(m) ?? Infinity),
             );
             if (wake === Infinity) {
-                throw new Abort(`${where()} waits for measurements, but no metric is scheduled`);
+                throw new Abort(
+                    `${this.where()} waits for measurements, but no metric is scheduled`,
+                );
             }
             await clock.sleep(Math.max(0, wake - clock.now()));
         }
-    };
+    }
 
-    const runStep = async (step: Step) => {
-        if ("setWeight" in step) {
-            const replicas = canaryReplicas(plan.totalReplicas, step.setWeight);
-            report(
-                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)}: canary replicas ${replicas}/${plan.totalReplicas}`,
-            );
-            await ports.workloads.scaleCanary(replicas);
-            await ports.workloads.waitCanaryReady(replicas, deadline);
-            checkDeadline();
-            await ports.router.setWeight(step.setWeight);
-            weight = step.setWeight;
-            if (weight > 0 && trafficStart === undefined) {
-                trafficStart = clock.now();
-                for (const m of plan.metrics) {
-                    nextAt.set(m, trafficStart + m.initialDelaySeconds * 1000);
-                }
-            }
-        } else if ("pause" in step) {
-            report(
-                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`,
-            );
-            const end = clock.now() + step.pause.durationSeconds * 1000;
-            await measureUntil(() => clock.now() >= end, end);
-        } else {
-            report(
-                `${tag} step ${index + 1}/${plan.steps.length} ${describeStep(step)} at weight ${weight}%`,
-            );
-            if (plan.metrics.length === 0) {
-                throw new Abort(`${where()} is an analysis step, but no metric is configured`);
-            }
-            const from = measurements.length;
-            const enough = () =>
-                plan.metrics.every(
-                    (m) =>
-                        measurements
-                            .slice(from)
-                            .filter((x) => x.metric === m.name && x.phase === "Successful")
-                            .length >= step.analysis.count,
-                );
-            await measureUntil(enough);
-        }
-    };
-
-    let verdict: RolloutResult["verdict"] = "Promoted";
-    let reason: string;
-    let abortedAtStep: number | undefined;
-    try {
-        report(`${tag} resetting traffic to stable before the canary starts`);
-        await resetToStable(ports);
-        for (index = 0; index < plan.steps.length; index++) {
-            const startedAtSeconds = since();
-            await runStep(plan.steps[index]);
-            steps.push({
-                index,
-                step: plan.steps[index],
-                startedAtSeconds,
-                endedAtSeconds: since(),
-            });
-        }
-        const counts = plan.metrics
-            .map(
-                (m) =>
-                    `${m.name} ${tally(measurements.filter((x) => x.metric === m.name)).successful} successful`,
-            )
-            .join(", ");
-        reason =
-            `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${since()}s` +
-            (counts ? ` (${counts})` : "");
-        report(`${tag} ${reason}`);
-    } catch (e) {
-        verdict = "Aborted";
-        abortedAtStep = Math.min(index, plan.steps.length - 1);
-        const cause = e instanceof Abort ? e.message : `${where()} failed: ${(e as Error).message}`;
-        reason = `canary "${plan.app}" rolled back at ${where()}: ${cause}`;
-        report(`${tag} ${reason}`);
+    private async measure(metric: Metric): Promise<void> {
+        const { clock } = this.ports;
+        const at = { metric: metric.name, step: this.index, weight: this.weight };
+        const ctx = {
+            stepIndex: this.index,
+            weight: this.weight,
+            canaryTrafficSeconds:
+                this.trafficStart === undefined ? 0 : (clock.now() - this.trafficStart) / 1000,
+        };
+        let m: Measurement;
         try {
-            await resetToStable(ports);
-            reason += "; traffic is back on the stable version and the canary is scaled to 0";
-        } catch (resetError) {
-            reason += `; resetting traffic to stable ALSO failed: ${(resetError as Error).message}. Run pulumi up again: every run resets first`;
+            m = { ...at, atSeconds: this.since(), ...(await metric.measure(ctx)) };
+        } catch (e) {
+            const message = (e as Error).message;
+            m = {
+                ...at,
+                atSeconds: this.since(),
+                phase: "Error",
+                query: "",
+                condition: "",
+                message,
+            };
+        }
+        this.measurements.push(m);
+        const own = this.measurements.filter((x) => x.metric === metric.name);
+        const t = tally(own);
+        const l = metric.limits;
+        this.report(
+            `${this.where()} ${metric.name} = ${fmt(m.value)}` +
+                (m.requests !== undefined ? ` over ${fmt(m.requests)} requests` : "") +
+                `: ${m.phase} (${m.message}) [successful ${t.successful}, failed ${t.failed}/${l.failureLimit}, ` +
+                `inconclusive ${t.inconclusive}/${l.inconclusiveLimit}, errors in a row ${t.consecutiveErrors}/${l.consecutiveErrorLimit}]`,
+        );
+        const a = assess(own, l);
+        if (a.status !== "Running") {
+            throw new Abort(abortMessage(metric, a.status, a.limit, a.count, own));
         }
     }
-    return { verdict, reason, abortedAtStep, steps, measurements, durationSeconds: since() };
+
+    private checkDeadline(): void {
+        if (this.ports.clock.now() >= this.deadline) {
+            throw new Abort(
+                `deadline of ${this.plan.deadlineSeconds}s passed at ${this.where()} with ` +
+                    `${
+                        this.successes()
+                            .map((x) => `${x.n} successful ${x.name}`)
+                            .join(", ") || "no metrics"
+                    }; ` +
+                    `raise rollout.deadline or shorten the steps`,
+            );
+        }
+    }
+
+    /** Successful measurements per metric, in order. */
+    private successes(): { name: string; n: number }[] {
+        return this.plan.metrics.map((m) => ({
+            name: m.name,
+            n: tally(this.measurements.filter((x) => x.metric === m.name)).successful,
+        }));
+    }
+
+    private where(): string {
+        const step = this.plan.steps[this.index];
+        return `step ${this.index + 1}/${this.plan.steps.length} (${step ? describeStep(step) : "promotion"}, weight ${this.weight}%)`;
+    }
+
+    private since(): number {
+        return round((this.ports.clock.now() - this.start) / 1000);
+    }
+
+    private report(line: string): void {
+        this.ports.report(`${this.tag} ${line}`);
+    }
 }
 
 function abortMessage(

@@ -151,23 +151,42 @@ export function judgeMetric(
                         `${params.tolerance} of stable's`,
                 };
             }
-            let why: string;
+            // Why it is still waiting: the first reason that holds.
             const missing = KEYS.find((k) => !Number.isFinite(reading[k]));
-            if (missing) {
-                why = `no value for ${missing} (NaN, or no series where there was one); reading skipped`;
-            } else if (!before.base) {
-                why = `baseline reading of the counters; counting from here`;
-            } else if (state.skipped > before.skipped) {
-                why = `a counter went down or jumped (restart or failed scrape); interval skipped`;
-            } else if (state.straddled > before.straddled) {
-                why = `the canary's weight changed within the last interval; counting from here`;
-            } else if (c.canaryRequests === 0) {
-                why = `no canary requests counted yet (scrape interval ${scrapeIntervalSeconds}s)`;
-            } else if (d.waitingFor === "minRequests") {
-                why = `${stat} <= ${a}, but fewer than minRequests ${params.minRequests} canary requests`;
-            } else {
-                why = `${stat} is between ${a} and ${r}: not enough evidence yet, waiting for more requests`;
-            }
+            const reasons: [boolean, () => string][] = [
+                [
+                    !!missing,
+                    () =>
+                        `no value for ${missing} (NaN, or no series where there was one); reading skipped`,
+                ],
+                [!before.base, () => "baseline reading of the counters; counting from here"],
+                [
+                    state.skipped > before.skipped,
+                    () =>
+                        "a counter went down or jumped (restart or failed scrape); interval skipped",
+                ],
+                [
+                    state.straddled > before.straddled,
+                    () =>
+                        "the canary's weight changed within the last interval; counting from here",
+                ],
+                [
+                    c.canaryRequests === 0,
+                    () =>
+                        `no canary requests counted yet (scrape interval ${scrapeIntervalSeconds}s)`,
+                ],
+                [
+                    d.waitingFor === "minRequests",
+                    () =>
+                        `${stat} <= ${a}, but fewer than minRequests ${params.minRequests} canary requests`,
+                ],
+                [
+                    true,
+                    () =>
+                        `${stat} is between ${a} and ${r}: not enough evidence yet, waiting for more requests`,
+                ],
+            ];
+            const why = reasons.find(([holds]) => holds)![1]();
             return { ...out, phase: "Inconclusive", message: `${counts}: ${why}` };
         },
     };

@@ -1,0 +1,123 @@
+// resolveSpec: the user's YAML -> the normalized spec. Only shapes, unknown keys and duration
+// syntax are checked here; every rule on values is checkSpec's, run at the end.
+import { Checker, parseDurationSeconds, Problem, Raw, show } from "../check";
+import { DEFAULT_REQUESTS_QUERY, DEFAULT_SUCCESS_RATE_QUERY } from "../queries";
+import { checkSpec, stepKind } from "./rules";
+import {
+    ANALYSIS_KEYS,
+    JUDGE,
+    JUDGE_KEYS,
+    JudgeSpec,
+    METRIC_KEYS,
+    METRICS,
+    MetricSpec,
+    ROLLOUT_KEYS,
+    RolloutSpec,
+    SPEC_DEFAULTS,
+    SpecContext,
+    Step,
+} from "./types";
+
+/** Resolves the `rollout` key (defaults applied) and returns every problem with its path. */
+export function resolveSpec(
+    raw: unknown,
+    ctx: SpecContext,
+): { spec: RolloutSpec; problems: Problem[] } {
+    const c = new Checker();
+    const d = SPEC_DEFAULTS;
+    const r = c.object("rollout", raw, ROLLOUT_KEYS);
+    const analysis = c.object("rollout.analysis", r.analysis, ANALYSIS_KEYS);
+    let metrics: MetricSpec[];
+    if (analysis.metrics === undefined || analysis.metrics === null) {
+        metrics = [resolveMetric(c, `${METRICS}[0]`, {})];
+    } else if (!Array.isArray(analysis.metrics)) {
+        c.fail(METRICS, `must be a list of metrics, got ${show(analysis.metrics)}`);
+        metrics = [];
+    } else {
+        metrics = analysis.metrics.map((m, i) => resolveMetric(c, `${METRICS}[${i}]`, m));
+    }
+    const j = c.object(JUDGE, analysis.judge, JUDGE_KEYS);
+    const spec: RolloutSpec = {
+        steps: resolveSteps(c, r.steps ?? d.steps),
+        deadlineSeconds: duration(c, "rollout.deadline", r.deadline, d.deadline),
+        metrics,
+        judge: {
+            enabled: j.enabled ?? d.judge.enabled,
+            tolerance: j.tolerance ?? d.judge.tolerance,
+            falseRollbackRate: j.falseRollbackRate ?? d.judge.falseRollbackRate,
+            missedDetectionRate: j.missedDetectionRate ?? d.judge.missedDetectionRate,
+            intervalSeconds: duration(
+                c,
+                `${JUDGE}.interval`,
+                j.interval,
+                `${ctx.scrapeIntervalSeconds}s`,
+            ),
+            minRequests: j.minRequests ?? d.judge.minRequests,
+        } as JudgeSpec,
+    };
+    // A field whose shape was wrong is already reported; its placeholder must not be reported
+    // again by the rules (e.g. a malformed pause is not also "not a positive duration").
+    const reported = c.problems.map((p) => p.path);
+    const within = (path: string, outer: string) =>
+        path === outer || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`);
+    const rules = checkSpec(spec, ctx).filter((p) => !reported.some((r) => within(p.path, r)));
+    return { spec, problems: [...c.problems, ...rules] };
+}
+
+/** A duration in seconds; NaN (reported here, skipped by the rules) when malformed. */
+function duration(c: Checker, path: string, value: unknown, fallback: string): number {
+    const seconds = parseDurationSeconds(value ?? fallback);
+    if (seconds === undefined) {
+        c.fail(
+            path,
+            `must be a duration such as "30s", "5m" or "1h" (or a number of seconds), got ${show(value)}`,
+        );
+        return NaN;
+    }
+    return seconds;
+}
+
+function resolveMetric(c: Checker, path: string, value: unknown): MetricSpec {
+    const d = SPEC_DEFAULTS.metric;
+    const m = c.object(path, value, METRIC_KEYS);
+    // With explicit conditions the default successCondition is not added: a failureCondition
+    // alone means "fail if", as in Argo.
+    const explicit = m.successCondition !== undefined || m.failureCondition !== undefined;
+    return {
+        name: (m.name ?? d.name) as string,
+        query: (m.query ?? DEFAULT_SUCCESS_RATE_QUERY) as string,
+        requestsQuery: (m.requestsQuery ?? DEFAULT_REQUESTS_QUERY) as string,
+        successCondition: (explicit ? (m.successCondition ?? undefined) : d.successCondition) as
+            string | undefined,
+        failureCondition: (m.failureCondition ?? undefined) as string | undefined,
+        intervalSeconds: duration(c, `${path}.interval`, m.interval, d.interval),
+        initialDelaySeconds: duration(c, `${path}.initialDelay`, m.initialDelay, d.initialDelay),
+        failureLimit: (m.failureLimit ?? d.failureLimit) as number,
+        inconclusiveLimit: (m.inconclusiveLimit ?? d.inconclusiveLimit) as number,
+        consecutiveErrorLimit: (m.consecutiveErrorLimit ?? d.consecutiveErrorLimit) as number,
+        minRequests: (m.minRequests ?? d.minRequests) as number,
+        windowSeconds: duration(c, `${path}.window`, m.window, d.window),
+        failureStatus: (m.failureStatus ?? d.failureStatus) as string,
+    };
+}
+
+function resolveSteps(c: Checker, input: unknown): Step[] {
+    if (!Array.isArray(input)) {
+        return input as Step[]; // checkSpec names the problem
+    }
+    return input.map((raw, i) => {
+        const at = `rollout.steps[${i}]`;
+        const kind = stepKind(raw);
+        if (kind === "pause") {
+            const p = c.object(`${at}.pause`, (raw as Raw).pause, ["duration"]);
+            const seconds = parseDurationSeconds(p.duration);
+            // Malformed or missing: checkSpec reports the pause with its own message.
+            return { pause: { durationSeconds: seconds ?? (p.duration as number) } };
+        }
+        if (kind === "analysis") {
+            const a = c.object(`${at}.analysis`, (raw as Raw).analysis, ["count"]);
+            return { analysis: { count: (a.count ?? 1) as number } };
+        }
+        return raw as Step;
+    });
+}
