@@ -79,8 +79,8 @@ function validateMonitoring(c: Checker, value: unknown): MonitoringConfig {
         raw.scrapeInterval,
         d.scrapeInterval,
         1,
-        // Prometheus marks a series stale after 5 minutes without a sample.
         300,
+        "Prometheus marks a series stale after 5 minutes without a sample",
     );
     const p = c.object("monitoring.prometheus", raw.prometheus, [
         ...Object.keys(d.prometheus),
@@ -100,6 +100,7 @@ function validateMonitoring(c: Checker, value: unknown): MonitoringConfig {
         d.prometheus.timeout,
         1,
         300,
+        "a query that takes longer holds the whole analysis",
     );
     if (url && service) {
         c.fail(

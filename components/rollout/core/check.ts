@@ -165,36 +165,45 @@ export class Checker {
         return value;
     }
 
-    /** A number of seconds already parsed (the spec's normalized form), within [min, max]. */
-    seconds(path: string, value: unknown, fallback: number, min: number, max: number): number {
+    /**
+     * A number of seconds already parsed (the spec's normalized form), within [min, max];
+     * `whyMax` says why the upper bound exists.
+     */
+    seconds(
+        path: string,
+        value: unknown,
+        fallback: number,
+        min: number,
+        max: number,
+        whyMax = "a rollout holds pulumi up and the stack's lock while it runs",
+    ): number {
         if (typeof value !== "number" || !Number.isFinite(value)) {
             this.fail(path, `must be a number of seconds, got ${show(value)}`);
             return fallback;
         }
-        if (value < min) {
-            this.fail(path, `must be at least ${formatSeconds(min)}, got ${formatSeconds(value)}`);
-            return fallback;
-        }
-        if (value > max) {
+        if (value < min || value > max) {
             this.fail(
                 path,
-                `must be at most ${formatSeconds(max)}, got ${formatSeconds(value)}; a rollout holds pulumi up and the stack's lock while it runs`,
+                value < min
+                    ? `must be at least ${formatSeconds(min)}, got ${formatSeconds(value)}`
+                    : `must be at most ${formatSeconds(max)}, got ${formatSeconds(value)}; ${whyMax}`,
             );
             return fallback;
         }
         return value;
     }
 
-    /** A duration ("30s", "5m", "1h" or seconds) in seconds, within [minSeconds, maxSeconds]. */
+    /** A duration ("30s", "5m", "1h" or seconds) in seconds, within [min, max]. */
     duration(
         path: string,
         value: unknown,
         fallback: string,
-        minSeconds: number,
-        maxSeconds: number,
+        min: number,
+        max: number,
+        whyMax?: string,
     ): number {
-        const seconds = parseDurationSeconds(value ?? fallback);
         const usable = parseDurationSeconds(fallback)!;
+        const seconds = parseDurationSeconds(value ?? fallback);
         if (seconds === undefined) {
             this.fail(
                 path,
@@ -202,17 +211,6 @@ export class Checker {
             );
             return usable;
         }
-        if (seconds < minSeconds) {
-            this.fail(path, `must be at least ${minSeconds}s, got ${show(value)}`);
-            return usable;
-        }
-        if (seconds > maxSeconds) {
-            this.fail(
-                path,
-                `must be at most ${formatSeconds(maxSeconds)}, got ${show(value)}; a rollout holds pulumi up and the stack's lock while it runs`,
-            );
-            return usable;
-        }
-        return seconds;
+        return this.seconds(path, seconds, usable, min, max, whyMax);
     }
 }

@@ -288,7 +288,22 @@ describe("config: each invalid value has an exact message", () => {
         [
             "scrape interval",
             { monitoring: { scrapeInterval: "0s" } },
-            `${P}monitoring.scrapeInterval: must be at least 1s, got "0s"`,
+            `${P}monitoring.scrapeInterval: must be at least 1s, got 0s`,
+        ],
+        [
+            "scrape interval past Prometheus' staleness",
+            { monitoring: { scrapeInterval: "10m" } },
+            `${P}monitoring.scrapeInterval: must be at most 5m, got 10m; Prometheus marks a series stale after 5 minutes without a sample`,
+        ],
+        [
+            "an unbounded Prometheus timeout",
+            { monitoring: { prometheus: { timeout: "1h" } } },
+            `${P}monitoring.prometheus.timeout: must be at most 5m, got 1h; a query that takes longer holds the whole analysis`,
+        ],
+        [
+            "an unbounded pause deadline",
+            { rollout: { deadline: "999999h" } },
+            `${P}rollout.deadline: must be at most 24h, got 999999h; a rollout holds pulumi up and the stack's lock while it runs`,
         ],
         [
             "bad label value",
