@@ -2,12 +2,14 @@
 // Prometheus), and create/update that wire the real adapters into the engine. resources.ts
 // loads this module inside each provider method, so the serialized providers capture nothing
 // but two paths.
+import type { KubeConfig } from "@kubernetes/client-node";
 import type * as pulumi from "@pulumi/pulumi";
 import { fmt } from "../core/analysis";
 import { sameJson } from "../core/canonicalJson";
 import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
+import { appOfCanary } from "../core/names";
 import { describeStep } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
@@ -21,6 +23,8 @@ import {
     SECRET_INPUTS,
 } from "../core/state";
 import { Metric, MetricsSource } from "../core/types";
+import { prometheusUrlProblem } from "../core/urls";
+import { scrubbed, SecretSource, secretTexts } from "./secrets";
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -64,6 +68,15 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
         failures.push({
             property: "prometheus",
             reason: "prometheus needs a url or a service; set monitoring.prometheus",
+        });
+    }
+    const url = known(news.prometheus) ? news.prometheus?.url : undefined;
+    const urlProblem =
+        known(url) && typeof url === "string" ? prometheusUrlProblem(url) : undefined;
+    if (urlProblem) {
+        failures.push({
+            property: "prometheus",
+            reason: `monitoring.prometheus.url: ${urlProblem}`,
         });
     }
     // The spec's rules: the same checkSpec the config layer runs, so a program that builds
@@ -172,13 +185,32 @@ function publicInputs(inputs: RolloutInputs): Record<string, unknown> {
     return copy;
 }
 
-const log = (line: string) => console.error(line);
+type Log = (line: string) => void;
+type Connection = Awaited<ReturnType<typeof connect>>;
 
+/** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
+export const COMPLETION_SECONDS = 300;
+
+/** The run's secrets (the kubeconfig's credentials too), to scrub from all that leaves it. */
+async function secretsOf(inputs: SecretSource & { kubeContext?: string }): Promise<string[]> {
+    const { parseKubeConfig } = await import("../adapters/kube");
+    let kc: KubeConfig | undefined;
+    try {
+        kc = parseKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+    } catch {
+        kc = undefined; // the run fails on it with its own (scrubbed) message
+    }
+    return secretTexts(inputs, kc);
+}
+
+/** The adapters of a run; the Kubernetes ones retry no later than the rollout's deadline. */
 async function connect(inputs: RolloutInputs) {
     const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
     const { prometheusSource } = await import("../adapters/prometheus");
     const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    const cluster = kubeAdapters(kc, inputs);
+    const cluster = kubeAdapters(kc, inputs, {
+        deadline: Date.now() + inputs.deadlineSeconds * 1000,
+    });
     const source = await prometheusSource(
         {
             ...inputs.prometheus,
@@ -191,8 +223,8 @@ async function connect(inputs: RolloutInputs) {
 }
 
 /** Runs the canary and returns its evidence; throws with the reason when it is rolled back. */
-async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
-    const { cluster, source } = await connect(inputs);
+async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
+    const { cluster, source } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
     const clock = hostClock();
     const startedAt = new Date().toISOString();
@@ -236,10 +268,27 @@ export function summarize(e: RunEvidence): string {
     return lines.join("\n");
 }
 
+/**
+ * No CanaryRollout state: the first deployment of this app, unless a stable Deployment of this
+ * app is already there (the state was lost, or the resource renamed): then its template hash
+ * decides, and a different one runs a canary against it.
+ */
 export async function createRollout(
     inputs: RolloutInputs,
 ): Promise<{ id: string; outs: RolloutOutputs }> {
-    const { cluster } = await connect(inputs);
+    return scrubbed(await secretsOf(inputs), async (log) => ({
+        id: `${inputs.namespace}/${inputs.app}`,
+        outs: await firstRun(inputs, await connect(inputs), log),
+    }));
+}
+
+/** A run where the state knows of no stable Deployment at this place. */
+async function firstRun(
+    inputs: RolloutInputs,
+    conn: Connection,
+    log: Log,
+): Promise<RolloutOutputs> {
+    const { cluster } = conn;
     const existing = await cluster.stableTemplateHash();
     let lastRun: RunEvidence | null = null;
     if (existing === undefined || existing === inputs.templateHash) {
@@ -248,12 +297,9 @@ export async function createRollout(
         );
         await resetToStable({ router: cluster, workloads: cluster });
     } else {
-        lastRun = await canary(inputs);
+        lastRun = await canary(inputs, conn, log);
     }
-    return {
-        id: `${inputs.namespace}/${inputs.app}`,
-        outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun),
-    };
+    return rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun);
 }
 
 /**
@@ -278,35 +324,80 @@ export function rolloutOutputs(
     );
 }
 
+/**
+ * The state says stable runs olds.promotedHash. The same template: no canary, traffic reset to
+ * stable. A new one: a canary, which needs the stable Deployment the state speaks of; when it is
+ * gone, nothing is changed and the error says how to bring it back (a 404 is never taken for a
+ * first deployment). Moved to another namespace or name: the state knows nothing of the new
+ * place, so it is a first deployment there.
+ */
 export async function updateRollout(
     stored: object,
     news: RolloutInputs,
 ): Promise<{ outs: RolloutOutputs }> {
     const olds = readRolloutState(stored);
-    if (news.templateHash === olds.promotedHash) {
-        // Steps, analysis or credentials changed, not the pod template: no canary run.
-        const { cluster } = await connect(news);
-        await resetToStable({ router: cluster, workloads: cluster });
-        return {
-            outs: rolloutOutputs(news, olds.promotedTemplate, olds.promotedHash, olds.lastRun),
-        };
-    }
-    const lastRun = await canary(news);
-    return { outs: rolloutOutputs(news, news.template, news.templateHash, lastRun) };
+    return scrubbed(await secretsOf(news), async (log) => {
+        const conn = await connect(news);
+        const { cluster } = conn;
+        if (news.templateHash === olds.promotedHash) {
+            // Steps, analysis or credentials changed, not the pod template: no canary run.
+            await resetToStable({ router: cluster, workloads: cluster });
+            return {
+                outs: rolloutOutputs(news, olds.promotedTemplate, olds.promotedHash, olds.lastRun),
+            };
+        }
+        if (olds.namespace !== news.namespace || olds.stableDeployment !== news.stableDeployment) {
+            return { outs: await firstRun(news, conn, log) };
+        }
+        if ((await cluster.stableTemplateHash()) === undefined) {
+            throw new Error(missingStable(news, olds));
+        }
+        const lastRun = await canary(news, conn, log);
+        return { outs: rolloutOutputs(news, news.template, news.templateHash, lastRun) };
+    });
+}
+
+/** The stable Deployment the state speaks of is gone: what is missing and how to recover. */
+export function missingStable(news: RolloutInputs, olds: RolloutOutputs): string {
+    const images = imagesOf(olds.promotedTemplate);
+    const promoted =
+        images.length > 0
+            ? `app.image set back to ${images.map((i) => `"${i}"`).join(", ")}`
+            : "the app's config set back to the promoted version";
+    return (
+        `the stable Deployment ${news.namespace}/${news.stableDeployment} does not exist, but this stack deployed it ` +
+        `(the CanaryRollout state says it runs template ${olds.promotedHash.slice(0, 12)}); nothing was changed. ` +
+        "A canary needs the stable version to fall back to and to compare against, so none runs without it. " +
+        `Recreate it: \`pulumi refresh\`, then \`pulumi up\` with ${promoted} (no canary runs for the ` +
+        "promoted template), then set the new version again"
+    );
+}
+
+function imagesOf(template: Record<string, unknown>): string[] {
+    const spec = (template as { spec?: { containers?: { image?: unknown }[] } }).spec;
+    return (spec?.containers ?? [])
+        .map((c) => c.image)
+        .filter((i): i is string => typeof i === "string");
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
 export async function complete(
     inputs: CompletionInputs,
 ): Promise<Omit<CompletionInputs, "kubeconfig">> {
-    const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
-    const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    const cluster = kubeAdapters(kc, inputs);
-    await resetToStable({ router: cluster, workloads: cluster });
-    console.error(
-        `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
-    );
-    const outs = { ...inputs };
-    delete outs.kubeconfig;
-    return JSON.parse(JSON.stringify(outs));
+    return scrubbed(await secretsOf(inputs), async (log) => {
+        const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
+        const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+        const cluster = kubeAdapters(
+            kc,
+            { ...inputs, app: appOfCanary(inputs.canaryDeployment) },
+            { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
+        );
+        await resetToStable({ router: cluster, workloads: cluster });
+        log(
+            `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+        );
+        const outs = { ...inputs };
+        delete outs.kubeconfig;
+        return outs;
+    });
 }
