@@ -61,8 +61,11 @@ export interface Fault {
     message?: string;
     /** Drop the connection without an answer, or never answer. */
     drop?: "reset" | "hang";
-    /** A concurrent writer: change the object (bump resourceVersion) just before this request. */
-    interfere?: boolean;
+    /**
+     * A concurrent writer: just before this request, the object changes (a new resourceVersion
+     * and an annotation, or what the function does to it).
+     */
+    interfere?: boolean | ((obj: Obj) => void);
 }
 
 const GROUP: Record<Resource, { prefix: string; apiVersion: string; kind: string }> = {
@@ -203,7 +206,7 @@ export class KubeApiDouble {
             ];
             const fault = this.takeFault(req.method!, resource, name);
             if (fault?.interfere) {
-                this.interfere(resource, namespace, name);
+                this.interfere(resource, namespace, name, fault.interfere);
             }
             if (fault?.drop === "reset") {
                 seen.answer = "reset";
@@ -305,11 +308,23 @@ export class KubeApiDouble {
     }
 
     /** Another client writes the object: a new resourceVersion and its own field manager. */
-    private interfere(resource: Resource, namespace: string, name: string): void {
+    private interfere(
+        resource: Resource,
+        namespace: string,
+        name: string,
+        change: true | ((obj: Obj) => void),
+    ): void {
         const obj = this.objects.get(key(resource, namespace, name));
         if (obj) {
             obj.metadata.resourceVersion = String(++this.rv);
-            obj.metadata.annotations = { ...obj.metadata.annotations, touched: String(this.rv) };
+            if (change === true) {
+                obj.metadata.annotations = {
+                    ...obj.metadata.annotations,
+                    touched: String(this.rv),
+                };
+            } else {
+                change(obj);
+            }
         }
     }
 

@@ -225,12 +225,7 @@ export function kubeAdapters(
     }
 
     /** Reads an object and refuses it unless this program created it for this app. */
-    async function readOwned(
-        kind: Kind,
-        n: string,
-        until: number,
-        action: "write" | "read",
-    ): Promise<KubeObject> {
+    async function readOwned(kind: Kind, n: string, until: number): Promise<KubeObject> {
         const obj: KubeObject = await request(
             "get",
             kind,
@@ -241,7 +236,7 @@ export function kubeAdapters(
         );
         const owner = foreignOwner(obj.metadata ?? {}, app);
         if (owner !== undefined) {
-            throw new KubeApiError(notOursMessage(name(kind, n), app, owner, action));
+            throw new KubeApiError(notOursMessage(name(kind, n), app, owner));
         }
         return obj;
     }
@@ -260,7 +255,7 @@ export function kubeAdapters(
         until: number,
     ): Promise<void> {
         for (let attempt = 1; ; attempt++) {
-            const current = await readOwned(kind, n, until, "write");
+            const current = await readOwned(kind, n, until);
             if (done(current)) {
                 return;
             }
@@ -320,7 +315,6 @@ export function kubeAdapters(
                     "Deployment",
                     target.canaryDeployment,
                     until,
-                    "read",
                 )) as KubeObject & {
                     status?: {
                         observedGeneration?: number;
@@ -348,12 +342,7 @@ export function kubeAdapters(
         },
         async stableTemplateHash() {
             try {
-                const d = await readOwned(
-                    "Deployment",
-                    target.stableDeployment,
-                    opts.deadline,
-                    "read",
-                );
+                const d = await readOwned("Deployment", target.stableDeployment, opts.deadline);
                 return d.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION] ?? "";
             } catch (e) {
                 if (e instanceof KubeApiError && e.status === 404) {
@@ -385,8 +374,14 @@ function withTimeout<T>(answer: Promise<T>, ms: number): Promise<T> {
 /** The API server's own message (its Status), or the connection error. */
 function apiText(e: unknown, status: number | undefined): string {
     const text = errorText(e);
+    if (status === undefined) {
+        return text;
+    }
     // client-node's message without a Status body is its whole response, headers included.
-    return text.startsWith("HTTP-Code:") ? `HTTP ${status}` : text;
+    if (text.startsWith("HTTP-Code:")) {
+        return `HTTP ${status}`;
+    }
+    return text.startsWith("HTTP ") ? text : `HTTP ${status}: ${text}`;
 }
 
 function cut(text: string): string {

@@ -71,16 +71,10 @@ export function foreignOwner(meta: OwnedMeta, app: string): string | undefined {
 }
 
 /** The refusal, naming the object, its owner and the way out. */
-export function notOursMessage(
-    object: string,
-    app: string,
-    owner: string,
-    action: "write" | "read",
-): string {
+export function notOursMessage(object: string, app: string, owner: string): string {
     return (
-        `${object} is not CanaryApp ${show(app)}'s: ${owner}. The rollout ` +
-        (action === "write" ? "writes" : "relies on") +
-        ` only objects this program created, so nothing was changed; give the app another ` +
-        "app.name or app.namespace, or remove the other object"
+        `${object} is not CanaryApp ${show(app)}'s: ${owner}. The rollout writes and trusts only ` +
+        "objects this program created, so nothing was changed; give the app another app.name or " +
+        "app.namespace, or remove the other object"
     );
 }
