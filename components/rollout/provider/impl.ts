@@ -2,7 +2,6 @@
 // Prometheus), and create/update that wire the real adapters into the engine. resources.ts
 // loads this module inside each provider method, so the serialized providers capture nothing
 // but two paths.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type * as pulumi from "@pulumi/pulumi";
 import { fmt } from "../core/analysis";
 import { sameJson } from "../core/canonicalJson";
@@ -24,7 +23,7 @@ import {
 } from "../core/state";
 import { Metric, MetricsSource } from "../core/types";
 import { prometheusUrlProblem } from "../core/urls";
-import { scrubbed, SecretSource, secretTexts } from "./secrets";
+import { scrubbed, secretsOf } from "./secrets";
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -190,18 +189,6 @@ type Connection = Awaited<ReturnType<typeof connect>>;
 
 /** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
 export const COMPLETION_SECONDS = 300;
-
-/** The run's secrets (the kubeconfig's credentials too), to scrub from all that leaves it. */
-async function secretsOf(inputs: SecretSource & { kubeContext?: string }): Promise<string[]> {
-    const { parseKubeConfig } = await import("../adapters/kube");
-    let kc: KubeConfig | undefined;
-    try {
-        kc = parseKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    } catch {
-        kc = undefined; // the run fails on it with its own (scrubbed) message
-    }
-    return secretTexts(inputs, kc);
-}
 
 /** The adapters of a run; the Kubernetes ones retry no later than the rollout's deadline. */
 async function connect(inputs: RolloutInputs) {

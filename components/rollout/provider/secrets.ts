@@ -63,3 +63,17 @@ export async function scrubbed<T>(
         throw err;
     }
 }
+
+/** The run's secrets (the kubeconfig's credentials too), to scrub from all that leaves it. */
+export async function secretsOf(
+    inputs: SecretSource & { kubeContext?: string },
+): Promise<string[]> {
+    const { parseKubeConfig } = await import("../adapters/kube");
+    let kc: KubeConfig | undefined;
+    try {
+        kc = parseKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+    } catch {
+        kc = undefined; // the run fails on it with its own (scrubbed) message
+    }
+    return secretTexts(inputs, kc);
+}
