@@ -8,6 +8,7 @@ import {
     loadKubeConfig,
     MAX_ATTEMPTS,
 } from "../../components/rollout/adapters/kube";
+import { DEMO_TARGET } from "../support/rolloutRun";
 import { KubeApiDouble, Obj, PULUMI_MANAGER, seedApp } from "../support/kubeApi";
 
 const T0 = 1_800_000_000_000;
@@ -33,26 +34,16 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
 
     /** Adapters with a deadline `deadlineMs` after T0 on a clock that jumps by each sleep. */
     const adapters = (deadlineMs = 600_000, extra: Partial<KubeOptions> = {}) =>
-        kubeAdapters(
-            loadKubeConfig({ kubeconfig: api.kubeconfig() }),
-            {
-                app: "demo",
-                namespace: "demo",
-                canaryDeployment: "demo-canary",
-                canaryIngress: "demo-canary",
-                stableDeployment: "demo-stable",
+        kubeAdapters(loadKubeConfig({ kubeconfig: api.kubeconfig() }), DEMO_TARGET, {
+            deadline: T0 + deadlineMs,
+            pollMs: 1000,
+            now: () => t,
+            sleep: async (ms) => {
+                waits.push(ms);
+                t += ms;
             },
-            {
-                deadline: T0 + deadlineMs,
-                pollMs: 1000,
-                now: () => t,
-                sleep: async (ms) => {
-                    waits.push(ms);
-                    t += ms;
-                },
-                ...extra,
-            },
-        );
+            ...extra,
+        });
     const weight = () =>
         api.get("ingresses", "demo", "demo-canary")!.metadata.annotations![
             "nginx.ingress.kubernetes.io/canary-weight"

@@ -2,41 +2,18 @@
 // complete (engine, adapters, hostClock) against the Kubernetes API double and a small
 // Prometheus double. What is asserted is what reaches the cluster: which writes were accepted.
 import * as assert from "assert";
-import * as http from "http";
-import { validateConfig } from "../../components/config";
-import type { RolloutInputs, RolloutOutputs } from "../../components/rollout/core/state";
+import type { RolloutInputs } from "../../components/rollout/core/state";
 import {
     complete,
     createRollout,
     missingStable,
-    rolloutOutputs,
     updateRollout,
 } from "../../components/rollout/provider/impl";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { freePort } from "../support/prometheus";
+import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
 
 const NOT_OURS =
     "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
-
-/** A Prometheus that answers every instant query with one series: `value(query)`. */
-async function prometheusDouble(value: (query: string) => string) {
-    const port = await freePort();
-    const server = http.createServer((req, res) => {
-        const query = new URL(req.url!, "http://x").searchParams.get("query") ?? "";
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(
-            JSON.stringify({
-                status: "success",
-                data: {
-                    resultType: "vector",
-                    result: [{ metric: {}, value: [Date.now() / 1000, value(query)] }],
-                },
-            }),
-        );
-    });
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
-}
 
 /** Captures what the provider prints on stderr. */
 async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
@@ -54,12 +31,11 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
     this.timeout(30_000);
     const api = new KubeApiDouble();
     let prom: Awaited<ReturnType<typeof prometheusDouble>>;
-    const { config } = validateConfig({});
 
     before(async () => {
         await api.start();
         // Success rate 1.0 over 500 requests.
-        prom = await prometheusDouble((q) => (q.includes("test_requests_total") ? "500" : "1"));
+        prom = await prometheusDouble(healthy);
     });
     after(async () => {
         await api.stop();
@@ -67,43 +43,14 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
     });
     beforeEach(() => api.reset());
 
-    const inputs = (over: Partial<RolloutInputs> = {}): RolloutInputs => ({
-        app: "demo",
-        namespace: "demo",
-        canaryDeployment: "demo-canary",
-        stableDeployment: "demo-stable",
-        canaryIngress: "demo-canary",
-        canaryService: "demo-canary",
-        stableService: "demo-stable",
-        template: { spec: { containers: [{ name: "demo", image: "demo:2" }] } },
-        templateHash: "h2",
-        totalReplicas: 4,
-        steps: [{ setWeight: 50 }, { analysis: { count: 1 } }],
-        deadlineSeconds: 60,
-        metrics: [
-            {
-                ...config.rollout.metrics[0],
-                query: 'sum(rate(test_ok_total{service="{{args.service}}"}[{{args.window}}]))',
-                requestsQuery:
-                    'sum(increase(test_requests_total{service="{{args.service}}"}[{{args.window}}]))',
-                intervalSeconds: 1,
-                initialDelaySeconds: 0,
-            },
-        ],
-        judge: config.rollout.judge,
-        scrapeIntervalSeconds: 1,
-        prometheus: { url: prom.url, timeoutSeconds: 5 },
-        kubeconfig: api.kubeconfig(),
-        ...over,
-    });
+    const inputs = (over: Partial<RolloutInputs> = {}) =>
+        demoInputs({
+            prometheus: { url: prom.url, timeoutSeconds: 5 },
+            kubeconfig: api.kubeconfig(),
+            ...over,
+        });
     /** The state a previous run left: stable runs h1 with image demo:1. */
-    const previous = (over: Partial<RolloutInputs> = {}): RolloutOutputs =>
-        rolloutOutputs(
-            inputs(over),
-            { spec: { containers: [{ name: "demo", image: "demo:1" }] } },
-            "h1",
-            null,
-        );
+    const previous = (over: Partial<RolloutInputs> = {}) => previousState(inputs(over));
     const writes = () =>
         api
             .writes()

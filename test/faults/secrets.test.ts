@@ -4,17 +4,11 @@
 // the REAL provider methods; config and check meet URLs with credentials in them. Every log
 // line, error message and output is then searched for each secret.
 import * as assert from "assert";
-import * as http from "http";
 import { validateConfig } from "../../components/config";
 import type { RolloutInputs } from "../../components/rollout/core/state";
-import {
-    checkRollout,
-    createRollout,
-    rolloutOutputs,
-    updateRollout,
-} from "../../components/rollout/provider/impl";
+import { checkRollout, createRollout, updateRollout } from "../../components/rollout/provider/impl";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { freePort } from "../support/prometheus";
+import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
 
 const KUBE_TOKEN = "kube-t0ken-SECRET-aaaa1111";
 const PROM_TOKEN = "prom-t0ken-SECRET-bbbb2222";
@@ -30,37 +24,13 @@ const SECRETS = [
 const leaks = (text: string) => SECRETS.filter((s) => text.includes(s));
 
 /** A Prometheus that rejects the first `failures` queries, quoting the Authorization header. */
-async function echoingPrometheus(failures: number) {
-    const port = await freePort();
+function echoingPrometheus(failures: number) {
     let n = 0;
-    const server = http.createServer((req, res) => {
-        const query = new URL(req.url!, "http://x").searchParams.get("query") ?? "";
-        res.writeHead(n++ < failures ? 400 : 200, { "Content-Type": "application/json" });
-        res.end(
-            JSON.stringify(
-                n <= failures
-                    ? {
-                          status: "error",
-                          errorType: "bad_data",
-                          error: `refused request with Authorization: ${req.headers.authorization}`,
-                      }
-                    : {
-                          status: "success",
-                          data: {
-                              resultType: "vector",
-                              result: [
-                                  {
-                                      metric: {},
-                                      value: [0, query.includes("requests_total") ? "500" : "1"],
-                                  },
-                              ],
-                          },
-                      },
-            ),
-        );
-    });
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+    return prometheusDouble(healthy, (req) =>
+        n++ < failures
+            ? `refused request with Authorization: ${req.headers.authorization}`
+            : undefined,
+    );
 }
 
 describe("faults: no secret in any output, message or log", function () {
@@ -82,40 +52,16 @@ describe("faults: no secret in any output, message or log", function () {
         console.error = orig;
     });
 
-    const inputs = (url: string, over: Partial<RolloutInputs> = {}): RolloutInputs => ({
-        app: "demo",
-        namespace: "demo",
-        canaryDeployment: "demo-canary",
-        stableDeployment: "demo-stable",
-        canaryIngress: "demo-canary",
-        canaryService: "demo-canary",
-        stableService: "demo-stable",
-        template: { spec: { containers: [{ name: "demo", image: "demo:2" }] } },
-        templateHash: "h2",
-        totalReplicas: 2,
-        steps: [{ setWeight: 50 }, { analysis: { count: 1 } }],
-        deadlineSeconds: 60,
-        metrics: [
-            {
-                ...config.rollout.metrics[0],
-                query: 'sum(rate(ok_total{service="{{args.service}}"}[{{args.window}}]))',
-                requestsQuery:
-                    'sum(increase(requests_total{service="{{args.service}}"}[{{args.window}}]))',
-                intervalSeconds: 0.2,
-                initialDelaySeconds: 0,
-                consecutiveErrorLimit: 2,
-            },
-        ],
-        judge: config.rollout.judge,
-        scrapeIntervalSeconds: 1,
-        prometheus: { url, username: "alice", timeoutSeconds: 5 },
-        kubeconfig: api.kubeconfig(KUBE_TOKEN),
-        prometheusToken: PROM_TOKEN,
-        prometheusPassword: PROM_PASSWORD,
-        ...over,
-    });
-    const previous = (i: RolloutInputs) =>
-        rolloutOutputs(i, { spec: { containers: [{ image: "demo:1" }] } }, "h1", null);
+    const inputs = (url: string, over: Partial<RolloutInputs> = {}) =>
+        demoInputs({
+            metrics: [{ ...demoInputs().metrics[0], consecutiveErrorLimit: 2 }],
+            prometheus: { url, username: "alice", timeoutSeconds: 5 },
+            kubeconfig: api.kubeconfig(KUBE_TOKEN),
+            prometheusToken: PROM_TOKEN,
+            prometheusPassword: PROM_PASSWORD,
+            ...over,
+        });
+    const previous = previousState;
 
     it("a Kubernetes API that quotes the token in its 403: the error carries [secret] instead", async () => {
         api.inject({ status: 403, message: `token ${KUBE_TOKEN} may not get deployments` });

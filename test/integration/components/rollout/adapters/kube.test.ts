@@ -9,6 +9,7 @@ import {
     loadKubeConfig,
 } from "../../../../../components/rollout/adapters/kube";
 import { KubeApiDouble, seedApp } from "../../../../support/kubeApi";
+import { DEMO_TARGET } from "../../../../support/rolloutRun";
 
 describe("Kubernetes adapters (against a local server speaking the Kubernetes JSON API)", () => {
     const api = new KubeApiDouble();
@@ -20,17 +21,10 @@ describe("Kubernetes adapters (against a local server speaking the Kubernetes JS
     });
 
     const adapters = (deadline = Date.now() + 60_000) =>
-        kubeAdapters(
-            loadKubeConfig({ kubeconfig: api.kubeconfig() }),
-            {
-                app: "demo",
-                namespace: "demo",
-                canaryDeployment: "demo-canary",
-                canaryIngress: "demo-canary",
-                stableDeployment: "demo-stable",
-            },
-            { deadline, pollMs: 20 },
-        );
+        kubeAdapters(loadKubeConfig({ kubeconfig: api.kubeconfig() }), DEMO_TARGET, {
+            deadline,
+            pollMs: 20,
+        });
 
     it("sets the canary weight: reads the Ingress, then a merge patch with its resourceVersion and field manager", async () => {
         const rv = api.get("ingresses", "demo", "demo-canary")!.metadata.resourceVersion;
