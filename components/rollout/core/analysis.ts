@@ -125,6 +125,17 @@ export function assess(
     return { status: "Running" };
 }
 
+/**
+ * A request count as a person should read it: exact counts as counts (`over 120 requests`),
+ * and the fractional ones that increase() extrapolates labelled as estimates
+ * (`over ~8.9 requests (estimated by increase())`).
+ */
+export function fmtRequests(requests: number): string {
+    return Number.isInteger(requests)
+        ? `${requests} requests`
+        : `~${fmt(Number(requests.toPrecision(2)))} requests (estimated by increase())`;
+}
+
 /** Numbers as people read them: 0.9512, 1234, NaN. */
 export function fmt(v: number | number[] | undefined): string {
     if (v === undefined) {

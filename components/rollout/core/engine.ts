@@ -1,19 +1,23 @@
 // The rollout state machine: reset to stable, then for each step set the weight (scaling the
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
-import { assess, fmt, tally } from "./analysis";
+import { assess, fmt, fmtRequests, tally } from "./analysis";
 import { canaryReplicas, describeStep } from "./plan";
 import {
     Clock,
+    EventSink,
     Measurement,
     Metric,
     Reporter,
+    RolloutEvent,
     RolloutResult,
     StepRecord,
     TrafficRouter,
     Workloads,
 } from "./types";
 import type { Step } from "./spec";
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface RolloutPlan {
     /** The app's name, used in every message. */
@@ -31,6 +35,8 @@ export interface Ports {
     workloads: Workloads;
     clock: Clock;
     report: Reporter;
+    /** Events of the run, for Kubernetes events and notifications. */
+    events?: EventSink;
 }
 
 /** Puts all traffic on stable and scales the canary to zero. Idempotent. */
@@ -73,6 +79,11 @@ class Run {
         let reason: string;
         let abortedAtStep: number | undefined;
         try {
+            this.emit({
+                type: "Started",
+                steps: plan.steps.length,
+                deadlineSeconds: plan.deadlineSeconds,
+            });
             this.report("resetting traffic to stable before the canary starts");
             await resetToStable(ports);
             for (this.index = 0; this.index < plan.steps.length; this.index++) {
@@ -93,6 +104,7 @@ class Run {
                 `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${this.since()}s` +
                 (counts ? ` (${counts})` : "");
             this.report(reason);
+            this.emit({ type: "Promoted", reason });
         } catch (e) {
             verdict = "Aborted";
             abortedAtStep = Math.min(this.index, plan.steps.length - 1);
@@ -101,6 +113,7 @@ class Run {
             reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
             this.report(reason);
             reason += await this.resetAfterAbort();
+            this.emit({ type: "RolledBack", step: abortedAtStep, reason });
         }
         return {
             verdict,
@@ -123,6 +136,13 @@ class Run {
 
     private async runStep(step: Step): Promise<void> {
         const label = `step ${this.index + 1}/${this.plan.steps.length} ${describeStep(step)}`;
+        this.emit({
+            type: "StepStarted",
+            step: this.index,
+            of: this.plan.steps.length,
+            description: describeStep(step),
+            weight: "setWeight" in step ? step.setWeight : this.weight,
+        });
         if ("setWeight" in step) {
             const replicas = canaryReplicas(this.plan.totalReplicas, step.setWeight);
             this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
@@ -215,12 +235,13 @@ class Run {
             };
         }
         this.measurements.push(m);
+        this.emit({ type: "Measured", measurement: m });
         const own = this.measurements.filter((x) => x.metric === metric.name);
         const t = tally(own);
         const l = metric.limits;
         this.report(
             `${this.where()} ${metric.name} = ${fmt(m.value)}` +
-                (m.requests !== undefined ? ` over ${fmt(m.requests)} requests` : "") +
+                (m.requests !== undefined ? ` over ${fmtRequests(m.requests)}` : "") +
                 `: ${m.phase} (${m.message}) [successful ${t.successful}, failed ${t.failed}/${l.failureLimit}, ` +
                 `inconclusive ${t.inconclusive}/${l.inconclusiveLimit}, errors in a row ${t.consecutiveErrors}/${l.consecutiveErrorLimit}]`,
         );
@@ -261,6 +282,15 @@ class Run {
         return round((this.ports.clock.now() - this.start) / 1000);
     }
 
+    /** Hands an event to the sink; a sink that throws must not break the run. */
+    private emit(event: DistributiveOmit<RolloutEvent, "app" | "at">): void {
+        try {
+            this.ports.events?.({ ...event, app: this.plan.app, at: this.since() } as RolloutEvent);
+        } catch {
+            // Events are evidence beside the verdict, never a reason to change it.
+        }
+    }
+
     private report(line: string): void {
         this.ports.report(`${this.tag} ${line}`);
     }
@@ -283,7 +313,7 @@ function abortMessage(
     const cond = last.condition ? ` "${last.condition}"` : "";
     return (
         `${metric.name} ${what}${cond} (${limit}); last value ${fmt(last.value)}` +
-        (last.requests !== undefined ? ` over ${fmt(last.requests)} requests` : "") +
+        (last.requests !== undefined ? ` over ${fmtRequests(last.requests)}` : "") +
         `: ${last.message}; query: ${last.query}`
     );
 }

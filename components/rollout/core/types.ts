@@ -98,3 +98,25 @@ export interface RolloutResult {
 
 /** One progress line, for stderr. */
 export type Reporter = (line: string) => void;
+
+/**
+ * What happened in a run, as data: Kubernetes events and webhook notifications are made from
+ * these. `at` is seconds since the start of the run.
+ */
+export type RolloutEvent =
+    | { type: "Started"; app: string; at: number; steps: number; deadlineSeconds: number }
+    | {
+          type: "StepStarted";
+          app: string;
+          at: number;
+          step: number;
+          of: number;
+          description: string;
+          weight: number;
+      }
+    | { type: "Measured"; app: string; at: number; measurement: Measurement }
+    | { type: "Promoted"; app: string; at: number; reason: string }
+    | { type: "RolledBack"; app: string; at: number; step: number; reason: string };
+
+/** Receives events; must not throw or block (adapters queue and send in the background). */
+export type EventSink = (event: RolloutEvent) => void;

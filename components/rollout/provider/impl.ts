@@ -3,7 +3,7 @@
 // loads this module inside each provider method, so the serialized providers capture nothing
 // but two paths.
 import type * as pulumi from "@pulumi/pulumi";
-import { fmt } from "../core/analysis";
+import { fmt, fmtRequests } from "../core/analysis";
 import { sameJson } from "../core/canonicalJson";
 import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
@@ -230,7 +230,7 @@ export function summarize(e: RunEvidence): string {
         const step = e.steps[m.step]?.step;
         lines.push(
             `  t=${m.atSeconds}s step ${m.step + 1}${step ? ` ${describeStep(step)}` : ""} weight ${m.weight}% ` +
-                `${m.metric}=${fmt(m.value)}${m.requests !== undefined ? ` (${fmt(m.requests)} req)` : ""} ${m.phase}: ${m.message}`,
+                `${m.metric}=${fmt(m.value)}${m.requests !== undefined ? ` (${fmtRequests(m.requests)})` : ""} ${m.phase}: ${m.message}`,
         );
     }
     return lines.join("\n");

@@ -150,7 +150,7 @@ describe("rollout provider: check and diff are pure", () => {
         });
         assert.strictEqual(
             text,
-            'evidence (started 2026-01-01T00:00:00.000Z, 12s):\n  t=8s step 2 weight 20% success-rate=0.7123 (40 req) Failed: successCondition "c" is false',
+            'evidence (started 2026-01-01T00:00:00.000Z, 12s):\n  t=8s step 2 weight 20% success-rate=0.7123 (40 requests) Failed: successCondition "c" is false',
         );
     });
 });
