@@ -55,3 +55,5 @@ export const canaryService = app.canaryService;
 export const prometheusUrl = monitoring.prometheusUrl;
 export const promotedHash = app.rollout.promotedHash;
 export const lastRun = app.rollout.lastRun;
+export const lastPromotedRun = app.rollout.lastPromotedRun;
+export const lastVerdict = app.lastVerdict;

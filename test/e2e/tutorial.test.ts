@@ -115,6 +115,22 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             /traffic is back on the stable version and the canary is scaled to 0/,
         );
         expectStable(await ws.clusterState(), "yellow");
+        // The evidence survives the failure: the stack's outputs show the rolled-back run,
+        // every measurement with its query, and keep the last promoted run beside it.
+        const out = async (name: string) =>
+            JSON.parse(await ws.mustPulumi(["stack", "output", name, "--json"]));
+        const run = await out("lastRun");
+        assert.strictEqual(run.verdict, "Aborted");
+        assert.ok(run.measurements.some((m: { phase: string }) => m.phase === "Failed"));
+        assert.ok(run.measurements.every((m: { query: string }) => m.query !== undefined));
+        const promoted = await out("lastPromotedRun");
+        assert.strictEqual(promoted.verdict, "Promoted");
+        assert.notStrictEqual(promoted.templateHash, run.templateHash);
+        assert.match(
+            await out("lastVerdict"),
+            /^rolled back [0-9a-f]{12} \(run of .*\): rolled back at step \d+\/9/,
+        );
+        assert.match(r.output, /lastVerdict\s*:\s*"rolled back/);
     });
 
     it("re-running after a failed canary retries it", async () => {

@@ -46,7 +46,15 @@ export async function resetToStable(ports: Pick<Ports, "router" | "workloads">):
 }
 
 /** Thrown inside the loop to stop it; carries the reason shown to the user. */
-class Abort extends Error {}
+class Abort extends Error {
+    /** The cause in one short clause, for the one-line verdict (`lastVerdict`). */
+    constructor(
+        message: string,
+        readonly headline = message,
+    ) {
+        super(message);
+    }
+}
 
 export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<RolloutResult> {
     return new Run(plan, ports).execute();
@@ -78,6 +86,7 @@ class Run {
         let verdict: RolloutResult["verdict"] = "Promoted";
         let reason: string;
         let abortedAtStep: number | undefined;
+        let headline: string;
         try {
             this.emit({
                 type: "Started",
@@ -104,6 +113,7 @@ class Run {
                 `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${this.since()}s` +
                 (counts ? ` (${counts})` : "");
             this.report(reason);
+            headline = `promoted after ${plan.steps.length} steps in ${this.since()}s`;
             this.emit({ type: "Promoted", reason });
         } catch (e) {
             verdict = "Aborted";
@@ -111,6 +121,7 @@ class Run {
             const cause =
                 e instanceof Abort ? e.message : `${this.where()} failed: ${(e as Error).message}`;
             reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
+            headline = `rolled back at ${this.where()}: ${e instanceof Abort ? e.headline : cause}`;
             this.report(reason);
             reason += await this.resetAfterAbort();
             this.emit({ type: "RolledBack", step: abortedAtStep, reason });
@@ -118,6 +129,7 @@ class Run {
         return {
             verdict,
             reason,
+            headline,
             abortedAtStep,
             steps: this.steps,
             measurements: this.measurements,
@@ -247,7 +259,8 @@ class Run {
         );
         const a = assess(own, l);
         if (a.status !== "Running") {
-            throw new Abort(abortMessage(metric, a.status, a.limit, a.count, own));
+            const { message, headline } = abortMessage(metric, a.status, a.limit, a.count, own);
+            throw new Abort(message, headline);
         }
     }
 
@@ -302,7 +315,7 @@ function abortMessage(
     limit: string,
     count: number,
     own: Measurement[],
-): string {
+): { message: string; headline: string } {
     const last = [...own].reverse().find((m) => m.phase === status) ?? own[own.length - 1];
     const what =
         status === "Failed"
@@ -311,11 +324,13 @@ function abortMessage(
               ? `${count} measurements were inconclusive`
               : `${count} measurements in a row were errors`;
     const cond = last.condition ? ` "${last.condition}"` : "";
-    return (
-        `${metric.name} ${what}${cond} (${limit}); last value ${fmt(last.value)}` +
-        (last.requests !== undefined ? ` over ${fmtRequests(last.requests)}` : "") +
-        `: ${last.message}; query: ${last.query}`
-    );
+    const lastValue =
+        `last value ${fmt(last.value)}` +
+        (last.requests !== undefined ? ` over ${fmtRequests(last.requests)}` : "");
+    return {
+        message: `${metric.name} ${what}${cond} (${limit}); ${lastValue}: ${last.message}; query: ${last.query}`,
+        headline: `${metric.name} ${what}${cond} (${limit}), ${lastValue}`,
+    };
 }
 
 function round(x: number): number {

@@ -57,16 +57,23 @@ export interface RunEvidence extends RolloutResult {
 }
 
 /**
- * The version of the outputs' shape. 1: the shape of the first release (which wrote no
- * version; state without one is read as 1).
+ * The version of the outputs' shape.
+ * 1: the first release (which wrote no version; state without one is read as 1). `lastRun` was
+ *    the last promoted run; a rolled-back run left no evidence in state.
+ * 2: `lastRun` is the last run whatever its verdict, `lastPromotedRun` the last promoted one.
+ *    After a rollback the outputs keep the previous inputs (so the next `pulumi up` with the same
+ *    config sees a change and retries) and the previous promoted template.
  */
-export const ROLLOUT_STATE_VERSION = 1;
+export const ROLLOUT_STATE_VERSION = 2;
 
 export interface RolloutOutputs extends Omit<RolloutInputs, SecretInput> {
     stateVersion: number;
     promotedTemplate: Record<string, unknown>;
     promotedHash: string;
+    /** The last canary run, promoted or rolled back. */
     lastRun: RunEvidence | null;
+    /** The last promoted canary run. */
+    lastPromotedRun: RunEvidence | null;
 }
 
 export interface CompletionInputs {
@@ -95,5 +102,14 @@ export function readRolloutState(stored: object): RolloutOutputs {
             `the CanaryRollout state was written by a newer progressive-delivery (state version ${version}; this code reads up to ${ROLLOUT_STATE_VERSION}); run the newer code, or restore a backup of the state`,
         );
     }
-    return { ...(stored as unknown as RolloutOutputs), stateVersion: ROLLOUT_STATE_VERSION };
+    const state = stored as unknown as RolloutOutputs;
+    if (version === 1) {
+        // Version 1 kept only promoted runs in lastRun.
+        return {
+            ...state,
+            lastPromotedRun: state.lastRun ?? null,
+            stateVersion: ROLLOUT_STATE_VERSION,
+        };
+    }
+    return { ...state, stateVersion: ROLLOUT_STATE_VERSION };
 }

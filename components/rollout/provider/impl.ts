@@ -3,12 +3,11 @@
 // loads this module inside each provider method, so the serialized providers capture nothing
 // but two paths.
 import type * as pulumi from "@pulumi/pulumi";
-import { fmt, fmtRequests } from "../core/analysis";
 import { sameJson } from "../core/canonicalJson";
 import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
-import { describeStep } from "../core/plan";
+import { summarize } from "../core/evidence";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
 import {
@@ -190,7 +189,7 @@ async function connect(inputs: RolloutInputs) {
     return { cluster, source };
 }
 
-/** Runs the canary and returns its evidence; throws with the reason when it is rolled back. */
+/** Runs the canary and returns its evidence, promoted or rolled back. */
 async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
     const { cluster, source } = await connect(inputs);
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
@@ -216,24 +215,7 @@ async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
         // provider host (resources.ts) exits on this error, or it would linger for good.
         throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
     }
-    const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
-    if (result.verdict !== "Promoted") {
-        throw new Error(`${result.reason}\n${summarize(evidence)}`);
-    }
-    return evidence;
-}
-
-/** The evidence as a short table for the failure message and the demo. */
-export function summarize(e: RunEvidence): string {
-    const lines = [`evidence (started ${e.startedAt}, ${e.durationSeconds}s):`];
-    for (const m of e.measurements) {
-        const step = e.steps[m.step]?.step;
-        lines.push(
-            `  t=${m.atSeconds}s step ${m.step + 1}${step ? ` ${describeStep(step)}` : ""} weight ${m.weight}% ` +
-                `${m.metric}=${fmt(m.value)}${m.requests !== undefined ? ` (${fmtRequests(m.requests)})` : ""} ${m.phase}: ${m.message}`,
-        );
-    }
-    return lines.join("\n");
+    return { ...result, startedAt, templateHash: inputs.templateHash };
 }
 
 export async function createRollout(
@@ -249,10 +231,15 @@ export async function createRollout(
         await resetToStable({ router: cluster, workloads: cluster });
     } else {
         lastRun = await canary(inputs);
+        if (lastRun.verdict !== "Promoted") {
+            // No previous state to keep: fail the create, so the next `pulumi up` creates and
+            // retries. The reason and the evidence are in the message.
+            throw new Error(`${lastRun.reason}\n${summarize(lastRun)}`);
+        }
     }
     return {
         id: `${inputs.namespace}/${inputs.app}`,
-        outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun),
+        outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun),
     };
 }
 
@@ -262,18 +249,20 @@ export async function createRollout(
  * struct type"); JSON drops undefined fields and turns NaN into null.
  */
 export function rolloutOutputs(
-    inputs: RolloutInputs,
+    inputs: RolloutInputs | RolloutOutputs,
     promotedTemplate: Record<string, unknown>,
     promotedHash: string,
     lastRun: RunEvidence | null,
+    lastPromotedRun: RunEvidence | null,
 ): RolloutOutputs {
     return JSON.parse(
         JSON.stringify({
-            ...publicInputs(inputs),
+            ...publicInputs(inputs as RolloutInputs),
             stateVersion: ROLLOUT_STATE_VERSION,
             promotedTemplate,
             promotedHash,
             lastRun,
+            lastPromotedRun,
         }),
     );
 }
@@ -287,12 +276,23 @@ export async function updateRollout(
         // Steps, analysis or credentials changed, not the pod template: no canary run.
         const { cluster } = await connect(news);
         await resetToStable({ router: cluster, workloads: cluster });
+        const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
         return {
-            outs: rolloutOutputs(news, olds.promotedTemplate, olds.promotedHash, olds.lastRun),
+            outs: rolloutOutputs(news, promotedTemplate, promotedHash, lastRun, lastPromotedRun),
         };
     }
-    const lastRun = await canary(news);
-    return { outs: rolloutOutputs(news, news.template, news.templateHash, lastRun) };
+    const run = await canary(news);
+    if (run.verdict === "Promoted") {
+        return { outs: rolloutOutputs(news, news.template, news.templateHash, run, run) };
+    }
+    // Rolled back: the update succeeds, so the evidence is kept in state and in the stack's
+    // outputs, but the outputs keep the previous inputs and promoted template. Stable is not
+    // touched (its template follows promotedTemplate); the next `pulumi up` with the same config
+    // sees a change and retries; reverting the config is no change. CanaryApp fails the
+    // `pulumi up` with the reason (it sees lastRun rolled back for the template it asked for).
+    log(summarize(run));
+    const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
+    return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
