@@ -46,6 +46,11 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         const p = await ws.preview();
         assert.strictEqual(p.code, 0, p.output);
         assert.match(p.output, /CanaryRollout/);
+        // Preview tells the plan: a canary will run, how, for how long, until when.
+        assert.match(
+            p.output,
+            /\[canary rollouts-demo\] preview: a canary will run for template [0-9a-f]{12}: setWeight 20% -> .* about \d+s if healthy, rolled back at the latest after the deadline of \d+s/,
+        );
         assert.deepStrictEqual(await ws.clusterState(), before);
     });
 
@@ -149,6 +154,7 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         // Preview after a failure changes nothing either.
         assert.deepStrictEqual(await ws.clusterState(), before);
         assert.doesNotMatch(p.output, /~\s+.*CanaryRollout/);
+        assert.match(p.output, /preview: no canary will run: the pod template is unchanged/);
         assert.doesNotMatch(p.output, /~\s+.*rollouts-demo-stable/);
         const r = await ws.up();
         assert.strictEqual(r.code, 0, r.output);

@@ -8,6 +8,7 @@ import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
 import { summarize } from "../core/evidence";
+import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
 import {
@@ -108,6 +109,8 @@ function inputOf(path: string): string {
 export function diffRollout(stored: object, news: RolloutInputs): pulumi.dynamic.DiffResult {
     const olds = readRolloutState(stored);
     const canary = news.templateHash !== olds.promotedHash;
+    // Preview runs diff: say what `pulumi up` will do (stderr lines show in preview's output).
+    log(describePlan(news, canary));
     return {
         changes: changedInputs(olds, news).length > 0,
         replaces: [],
