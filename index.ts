@@ -44,6 +44,7 @@ const app = new CanaryApp(
         kubeContext: config.kubernetes.context,
         prometheusToken: secrets.prometheusToken,
         prometheusPassword: secrets.prometheusPassword,
+        notificationUrls: secrets.notificationUrls,
         dependsOn: [ingress],
     },
     opts,

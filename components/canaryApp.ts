@@ -41,6 +41,8 @@ export interface CanaryAppArgs {
     kubeconfig?: pulumi.Input<string>;
     kubeContext?: string;
     prometheusToken?: pulumi.Input<string>;
+    /** Secret webhook URLs by notification name (rollout.notifications). */
+    notificationUrls?: pulumi.Input<Record<string, string>>;
     prometheusPassword?: pulumi.Input<string>;
     /** Resources the release waits for (e.g. the ServiceMonitor, so metrics exist). */
     dependsOn?: pulumi.Resource[];
@@ -219,6 +221,8 @@ export class CanaryApp extends pulumi.ComponentResource {
                 deadlineSeconds: rollout.deadlineSeconds,
                 metrics: rollout.metrics,
                 judge: rollout.judge,
+                notifications: rollout.notifications,
+                notificationUrls: args.notificationUrls,
                 scrapeIntervalSeconds: args.scrapeIntervalSeconds,
                 prometheus: pulumi.output(args.prometheus).apply((p) => ({
                     ...(p.url ? { url: p.url } : {}),

@@ -79,4 +79,5 @@ export const KEYS = [
     "tls",
     "prometheusToken",
     "prometheusPassword",
+    "notificationUrls",
 ];

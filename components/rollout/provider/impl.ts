@@ -27,6 +27,8 @@ const PROVIDER_KEY = "__provider";
 /** Never a reason for a diff: secrets (not in outputs) and the provider's serialized code. */
 const NOT_DIFFED: readonly string[] = [...SECRET_INPUTS, PROVIDER_KEY];
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How long a finished run waits for its Kubernetes events and notifications to go out. */
+const EVIDENCE_FLUSH_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
 // check and diff: pure.
@@ -73,6 +75,7 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
         deadlineSeconds: news.deadlineSeconds,
         metrics: news.metrics,
         judge: news.judge,
+        notifications: news.notifications,
     };
     const scrape = news.scrapeIntervalSeconds;
     if ([...Object.values(spec), scrape].every((v) => v !== UNKNOWN)) {
@@ -189,13 +192,24 @@ async function connect(inputs: RolloutInputs) {
         },
         kc,
     );
-    return { cluster, source };
+    return { cluster, source, kc };
 }
 
 /** Runs the canary and returns its evidence, promoted or rolled back. */
 async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
-    const { cluster, source } = await connect(inputs);
+    const { cluster, source, kc } = await connect(inputs);
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
+    const { kubeEvents } = await import("../adapters/events");
+    const { webhooks } = await import("../adapters/webhooks");
+    const events = kubeEvents(kc, inputs, log);
+    const hooks = webhooks(
+        inputs.notifications ?? [],
+        inputs.notificationUrls ?? {},
+        log,
+        inputs.app,
+    );
+    const sinks = [events.sink, hooks.sink];
+    const queues = [events.queue, ...hooks.queues];
     const clock = hostClock();
     const startedAt = new Date().toISOString();
     const result = await runRollout(
@@ -211,8 +225,11 @@ async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
             workloads: cluster,
             clock,
             report: log,
+            events: (e) => sinks.forEach((sink) => sink(e)),
         },
     );
+    // Evidence that leaves the process gets a few more seconds, never more.
+    await Promise.all(queues.map((q) => q.flush(EVIDENCE_FLUSH_MS)));
     if (clock.orphaned()) {
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.

@@ -125,7 +125,12 @@ export class CanaryRollout extends pulumi.dynamic.Resource {
             },
             {
                 ...opts,
-                additionalSecretOutputs: ["kubeconfig", "prometheusToken", "prometheusPassword"],
+                additionalSecretOutputs: [
+                    "kubeconfig",
+                    "prometheusToken",
+                    "prometheusPassword",
+                    "notificationUrls",
+                ],
             },
             "progressive-delivery",
             "CanaryRollout",

@@ -12,6 +12,10 @@ import {
     METRICS,
     MetricSpec,
     MIN_SCRAPES_PER_WINDOW,
+    NOTIFICATIONS,
+    NOTIFY_EVENTS,
+    NOTIFY_FORMATS,
+    NotificationSpec,
     RolloutSpec,
     SPEC_DEFAULTS,
     SpecContext,
@@ -46,6 +50,7 @@ export function checkSpec(spec: RolloutSpec, ctx: SpecContext): Problem[] {
         }
     });
     const judge = checkJudge(c, spec.judge);
+    checkNotifications(c, spec.notifications);
     if (metrics.length === 0 && !judge.enabled && steps.some((s) => "analysis" in s)) {
         c.fail(
             "rollout.analysis",
@@ -217,6 +222,57 @@ function checkMetric(c: Checker, path: string, value: unknown, ctx: SpecContext)
             `${show(m.failureStatus)} is not supported: use "5.." (server errors fail the canary) or "[45].." (client errors too)`,
         );
     }
+}
+
+function checkNotifications(c: Checker, value: unknown): void {
+    if (value === undefined) {
+        return; // state written before notifications existed
+    }
+    if (!Array.isArray(value)) {
+        c.fail(
+            NOTIFICATIONS,
+            `must be a list of webhooks such as [{name: "slack", format: "slack"}], got ${show(value)}`,
+        );
+        return;
+    }
+    const names: unknown[] = [];
+    value.forEach((raw, i) => {
+        const at = `${NOTIFICATIONS}[${i}]`;
+        const n = (raw && typeof raw === "object" ? raw : {}) as Partial<NotificationSpec>;
+        const name = c.string(`${at}.name`, n.name ?? "", "", {
+            re: DNS_LABEL,
+            fix: "name the webhook (lower-case letters, digits and '-'), e.g. \"slack\"; its URL is the secret progressive-delivery:notificationUrls.NAME",
+        });
+        if (names.includes(name)) {
+            c.fail(
+                `${at}.name`,
+                `${show(name)} is used by another notification; give each its own name`,
+            );
+        }
+        names.push(name);
+        if (!(NOTIFY_FORMATS as readonly unknown[]).includes(n.format)) {
+            c.fail(
+                `${at}.format`,
+                `${show(n.format)} is not supported: use "json" (the event as JSON) or "slack" (Slack's incoming webhook)`,
+            );
+        }
+        const events = n.events;
+        if (!Array.isArray(events) || events.length === 0) {
+            c.fail(
+                `${at}.events`,
+                `must be a non-empty list of ${NOTIFY_EVENTS.join(", ")}, got ${show(events)}`,
+            );
+        } else {
+            events
+                .filter((e) => !(NOTIFY_EVENTS as readonly unknown[]).includes(e))
+                .forEach((e) =>
+                    c.fail(
+                        `${at}.events`,
+                        `${show(e)} is not an event; use ${NOTIFY_EVENTS.join(", ")}`,
+                    ),
+                );
+        }
+    });
 }
 
 /** The judge's rules; its parameters must make the test mean something (alpha 0 never rolls back). */

@@ -54,7 +54,7 @@ describe("config: each invalid value has an exact message", () => {
         [
             "unknown top-level key",
             { keys: ["app", "replica"] },
-            `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword (see the config reference in README.md)`,
+            `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)`,
         ],
         [
             "unknown nested key",
@@ -299,6 +299,40 @@ describe("config: each invalid value has an exact message", () => {
             "an unbounded Prometheus timeout",
             { monitoring: { prometheus: { timeout: "1h" } } },
             `${P}monitoring.prometheus.timeout: must be at most 5m, got 1h; a query that takes longer holds the whole analysis`,
+        ],
+        [
+            "a notification without its secret URL",
+            { rollout: { notifications: [{ name: "slack", format: "slack" }] } },
+            `${P}rollout.notifications: names "slack", but notificationUrls.slack is not set; set it with \`pulumi config set --secret --path notificationUrls.slack https://...\``,
+        ],
+        [
+            "a webhook URL that is not http(s): the secret is not echoed",
+            {
+                rollout: { notifications: [{ name: "ops" }] },
+                notificationUrls: { ops: "ftp://user:hunter2@example.com" },
+            },
+            `${P}notificationUrls.ops: is not an http(s) URL (the value is a secret and not shown); set it with \`pulumi config set --secret --path notificationUrls.ops https://...\``,
+        ],
+        [
+            "a webhook URL no notification uses",
+            { notificationUrls: { ops: "https://example.com/hook" } },
+            `${P}notificationUrls.ops: is set, but no rollout.notifications entry is named "ops"; add {name: "ops"} there or remove the URL`,
+        ],
+        [
+            "an unknown notification format",
+            {
+                rollout: { notifications: [{ name: "ops", format: "teams" }] },
+                notificationUrls: { ops: "https://example.com/hook" },
+            },
+            `${P}rollout.notifications[0].format: "teams" is not supported: use "json" (the event as JSON) or "slack" (Slack's incoming webhook)`,
+        ],
+        [
+            "an unknown notification event",
+            {
+                rollout: { notifications: [{ name: "ops", events: ["Paused"] }] },
+                notificationUrls: { ops: "https://example.com/hook" },
+            },
+            `${P}rollout.notifications[0].events: "Paused" is not an event; use Started, StepStarted, Measured, Promoted, RolledBack`,
         ],
         [
             "an unbounded pause deadline",

@@ -24,6 +24,7 @@ const inputs: RolloutInputs = {
     deadlineSeconds: 600,
     metrics: config.rollout.metrics,
     judge: config.rollout.judge,
+    notifications: [],
     scrapeIntervalSeconds: 30,
     prometheus: { url: "http://p:9090", timeoutSeconds: 10 },
     kubeconfig: "secret-kubeconfig",

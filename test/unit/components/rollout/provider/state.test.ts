@@ -76,6 +76,7 @@ describe("CanaryRollout state written by the previous shape", () => {
         assert.deepStrictEqual(written, {
             ...previous,
             stateVersion: 2,
+            notifications: [],
             lastPromotedRun: previous.lastRun,
         });
     });
