@@ -113,7 +113,7 @@ class Run {
                 `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${this.since()}s` +
                 (counts ? ` (${counts})` : "");
             this.report(reason);
-            headline = `promoted after ${plan.steps.length} steps in ${this.since()}s`;
+            headline = `after ${plan.steps.length} steps in ${this.since()}s`;
             this.emit({ type: "Promoted", reason });
         } catch (e) {
             verdict = "Aborted";
@@ -121,7 +121,7 @@ class Run {
             const cause =
                 e instanceof Abort ? e.message : `${this.where()} failed: ${(e as Error).message}`;
             reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
-            headline = `rolled back at ${this.where()}: ${e instanceof Abort ? e.headline : cause}`;
+            headline = `at ${this.where()}: ${e instanceof Abort ? e.headline : cause}`;
             this.report(reason);
             reason += await this.resetAfterAbort();
             this.emit({ type: "RolledBack", step: abortedAtStep, reason });

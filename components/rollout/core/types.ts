@@ -89,7 +89,7 @@ export interface RolloutResult {
     verdict: Verdict;
     /** One line a person can read: why it was promoted or rolled back. */
     reason: string;
-    /** The verdict in one short clause, e.g. `rolled back at step 4/9 (...): success-rate ...`. */
+    /** Where and why, in one short clause: `after 9 steps in 250s`, `at step 4/9 (...): ...`. */
     headline: string;
     /** Step index (0-based) at which it was aborted. */
     abortedAtStep?: number;

@@ -7,7 +7,7 @@ import { sameJson } from "../core/canonicalJson";
 import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
-import { summarize } from "../core/evidence";
+import { summarize, verdictLine } from "../core/evidence";
 import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
@@ -235,7 +235,20 @@ async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
         // provider host (resources.ts) exits on this error, or it would linger for good.
         throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
     }
-    return { ...result, startedAt, templateHash: inputs.templateHash };
+    const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
+    log(`[canary ${inputs.app}] ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);
+    return evidence;
+}
+
+/** Writes the run's report; says where, or why not (a report never changes a verdict). */
+async function report(evidence: RunEvidence, inputs: RolloutInputs): Promise<string> {
+    try {
+        const { reportDir, writeReport } = await import("../adapters/report");
+        const paths = await writeReport(evidence, reportDir(inputs.namespace, inputs.app));
+        return `report: ${paths.html} (Markdown summary: ${paths.markdown})`;
+    } catch (e) {
+        return `no report written: ${(e as Error).message}`;
+    }
 }
 
 export async function createRollout(

@@ -10,7 +10,7 @@ const RUN: RunEvidence = {
     verdict: "Aborted",
     reason: 'canary "demo" rolled back at step 2/9 (pause 60s, weight 20%): ...',
     headline:
-        'rolled back at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "c" (failureLimit 0), last value 0.7123 over 40 requests',
+        'at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "c" (failureLimit 0), last value 0.7123 over 40 requests',
     startedAt: "2026-01-01T00:00:00.000Z",
     templateHash: "5104a0c0ff3aafcdaed503d03e96cdc8",
     durationSeconds: 12,
@@ -43,7 +43,7 @@ describe("rollout/evidence", () => {
     it("verdictLine reads in pulumi up's summary", () => {
         assert.strictEqual(
             verdictLine(RUN),
-            'rolled back 5104a0c0ff3a (run of 2026-01-01T00:00:00.000Z): rolled back at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "c" (failureLimit 0), last value 0.7123 over 40 requests',
+            'rolled back 5104a0c0ff3a (run of 2026-01-01T00:00:00.000Z): at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "c" (failureLimit 0), last value 0.7123 over 40 requests',
         );
         assert.strictEqual(verdictLine(null), "no canary run yet");
         // State written before headlines existed: the reason stands in.
