@@ -3,6 +3,9 @@
 // revert after a failure, preview changing nothing, and destroy leaving nothing behind.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import { useEmbeddedStack } from "../support/e2e";
 import { ROOT } from "../support/stackConfig";
 import { ClusterState, Workspace } from "../../local/workspace";
@@ -107,6 +110,23 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
     }
 
     it("3. red failing 30% of requests: rolled back, pulumi up fails with the reason", async () => {
+        // Notifications to a local receiver, in both formats.
+        const hook = await webhookReceiver();
+        after(() => hook.close());
+        const config = (path: string, value: string, secret = false) =>
+            ws.mustPulumi([
+                "config",
+                "set",
+                "--path",
+                path,
+                value,
+                ...(secret ? ["--secret"] : []),
+            ]);
+        await config("rollout.notifications[0].name", "ops");
+        await config("rollout.notifications[1].name", "chat");
+        await config("rollout.notifications[1].format", "slack");
+        await config("notificationUrls.ops", `${hook.url}/ops`, true);
+        await config("notificationUrls.chat", `${hook.url}/chat`, true);
         await ws.setErrorRate("red", 0.3);
         await ws.setImage("argoproj/rollouts-demo:red");
         const r = await ws.up();
@@ -136,6 +156,38 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             /^rolled back [0-9a-f]{12} \(run of .*\): at step \d+\/9/,
         );
         assert.match(r.output, /lastVerdict\s*:\s*"rolled back/);
+        assert.ok(!r.output.includes(hook.url), "webhook URLs are secrets: never printed");
+
+        // Each notification arrived: start, every step, the rollback; Slack's format too.
+        const ops = hook.got
+            .filter((g) => g.path === "/ops")
+            .map((g) => g.body as { event: string });
+        assert.strictEqual(ops[0].event, "Started");
+        assert.ok(ops.filter((e) => e.event === "StepStarted").length >= 2);
+        assert.strictEqual(ops[ops.length - 1].event, "RolledBack");
+        const chat = hook.got
+            .filter((g) => g.path === "/chat")
+            .map((g) => g.body as { text: string });
+        assert.match(
+            chat[chat.length - 1].text,
+            /^:x: \*rollouts-demo\* RolloutRolledBack: canary "rollouts-demo" rolled back/,
+        );
+
+        // `kubectl get events` lists the release on the canary Deployment.
+        const reasons = (await ws.events("rollouts-demo-canary")).map((e) => e.reason);
+        for (const reason of [
+            "RolloutStarted",
+            "RolloutStep",
+            "AnalysisFailed",
+            "RolloutRolledBack",
+        ]) {
+            assert.ok(reasons.includes(reason), `no ${reason} event in ${reasons.join(", ")}`);
+        }
+
+        // The run's report: its path is the last progress line, and the page is there.
+        const report = /report: (\S+\.html)/.exec(r.output)?.[1];
+        assert.ok(report && fs.existsSync(report), `report ${report} written`);
+        assert.match(fs.readFileSync(report!, "utf8"), /<h1 id="verdict" class="rolled-back">/);
     });
 
     it("re-running after a failed canary retries it", async () => {
@@ -173,3 +225,27 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         assert.deepStrictEqual(await ws.leftovers(), []);
     });
 });
+
+/** A local webhook receiver that records each POST's path and JSON body. */
+async function webhookReceiver(): Promise<{
+    url: string;
+    got: { path: string; body: unknown }[];
+    close(): Promise<void>;
+}> {
+    const got: { path: string; body: unknown }[] = [];
+    const server = http.createServer((req, res) => {
+        let data = "";
+        req.on("data", (d) => (data += d));
+        req.on("end", () => {
+            got.push({ path: req.url ?? "", body: JSON.parse(data) });
+            res.writeHead(200).end();
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        got,
+        close: () => new Promise((r) => server.close(() => r())),
+    };
+}
