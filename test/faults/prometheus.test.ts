@@ -143,7 +143,7 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
 
     /** The verdict when the last two measurements were errors (consecutiveErrorLimit 1). */
     const errors = (message: string, last = "no value") =>
-        `canary "demo" rolled back at ${AT}: success-rate 2 measurements in a row were errors "result[0] >= 0.95" (consecutiveErrorLimit 1); last value ${last}: ${message}; query: ${QUERY}${RESET}`;
+        `canary "demo" rolled back at ${AT}: success-rate 2 measurements in a row were errors (consecutiveErrorLimit 1); last value ${last}: ${message}; query: ${QUERY}${RESET}`;
     const inconclusive = (message: string, last: string) =>
         `canary "demo" rolled back at ${AT}: success-rate 2 measurements were inconclusive "result[0] >= 0.95" (inconclusiveLimit 1); last value ${last}: ${message}; query: ${QUERY}${RESET}`;
     const failed = (what: string) => `Prometheus query at ${prom.url} failed${what}`;

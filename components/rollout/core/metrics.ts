@@ -45,7 +45,13 @@ export function thresholdMetric(
                         : undefined,
                 ]);
             } catch (e) {
-                return { phase: "Error", message: clip((e as Error).message), query, condition };
+                // No condition: an Error is an answer that could not be judged.
+                return {
+                    phase: "Error",
+                    message: clip((e as Error).message),
+                    query,
+                    condition: "",
+                };
             }
             const [{ values }, counted] = answers;
             const requests = counted ? requestCount(counted.values) : undefined;
@@ -55,7 +61,14 @@ export function thresholdMetric(
             const { phase, message } =
                 c.phase !== "Error" && typeof requests === "object" ? requests : c;
             const value = values.length === 1 ? values[0] : undefined;
-            return { phase, message, query, condition, value, requests: n };
+            return {
+                phase,
+                message,
+                query,
+                condition: phase === "Error" ? "" : condition,
+                value,
+                requests: n,
+            };
         },
     };
 }

@@ -68,7 +68,7 @@ describe("rollout/metrics thresholdMetric", () => {
             `Prometheus answered ${"x".repeat(480)}... (2020 characters)`,
         );
         assert.match(m.query, /^sum\(rate\(nginx_ingress_controller_requests\{namespace="demo"/);
-        assert.strictEqual(m.condition, "result[0] >= 0.95");
+        assert.strictEqual(m.condition, "", "an Error applied no condition");
     });
 
     it("the value's malformation is reported before the request count's", async () => {
