@@ -362,6 +362,16 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
                 ),
         ],
         [
+            "302 to a login page",
+            always({ status: 302, body: "", headers: { location: "/login?next=%2Fapi" } }),
+            () =>
+                errors(
+                    failed(
+                        ': HTTP 302: redirected to "/login?next=%2Fapi"; set monitoring.prometheus to Prometheus\' own address',
+                    ),
+                ),
+        ],
+        [
             "500",
             always({
                 status: 500,
