@@ -26,6 +26,7 @@ import {
     requests,
     vector,
 } from "./fakePrometheus";
+import { DEMO_ARGS as ARGS } from "../support/queryArgs";
 
 /** Real time, plus every sleep skipped: now() moves with work, not with waiting. */
 class SkippingClock implements Clock {
@@ -39,13 +40,6 @@ class SkippingClock implements Clock {
     }
 }
 
-const ARGS = {
-    namespace: "demo",
-    service: "demo-canary",
-    stableService: "demo-stable",
-    ingress: "demo-canary",
-    failureStatus: "5..",
-};
 const SCRAPE_SECONDS = 5;
 const WINDOW_SECONDS = 4 * SCRAPE_SECONDS;
 const QUERY = renderQuery(DEFAULT_SUCCESS_RATE_QUERY, { ...ARGS, window: `${WINDOW_SECONDS}s` });

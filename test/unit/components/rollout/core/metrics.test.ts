@@ -4,14 +4,8 @@ import * as assert from "assert";
 import { thresholdMetric } from "../../../../../components/rollout/core/metrics";
 import { resolveSpec } from "../../../../../components/rollout/core/spec";
 import { MetricsSource, QueryOptions } from "../../../../../components/rollout/core/types";
+import { DEMO_ARGS as ARGS } from "../../../../support/queryArgs";
 
-const ARGS = {
-    namespace: "demo",
-    service: "demo-canary",
-    stableService: "demo-stable",
-    ingress: "demo-canary",
-    failureStatus: "5..",
-};
 const SERIES =
     "series, but a metric's query must return exactly one; aggregate them with sum(...), e.g. sum(rate(...[{{args.window}}]))";
 
