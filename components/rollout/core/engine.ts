@@ -1,7 +1,7 @@
 // The rollout state machine: reset to stable, then for each step set the weight (scaling the
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
-import { assess, fmt, fmtRequests, tally } from "./analysis";
+import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
 import { canaryReplicas, describeStep } from "./plan";
 import {
     Clock,
@@ -231,12 +231,14 @@ class Run {
             weight: this.weight,
             canaryTrafficSeconds:
                 this.trafficStart === undefined ? 0 : (clock.now() - this.trafficStart) / 1000,
+            timeLeftMs: this.deadline - clock.now(),
         };
         let m: Measurement;
         try {
             m = { ...at, atSeconds: this.since(), ...(await metric.measure(ctx)) };
+            m.message = clip(m.message);
         } catch (e) {
-            const message = (e as Error).message;
+            const message = clip((e as Error).message);
             m = {
                 ...at,
                 atSeconds: this.since(),
@@ -262,19 +264,25 @@ class Run {
             const { message, headline } = abortMessage(metric, a.status, a.limit, a.count, own);
             throw new Abort(message, headline);
         }
+        // A measurement that ended past the deadline (one that ignored timeLeftMs) counts for
+        // nothing: the deadline has the last word.
+        this.checkDeadline();
     }
 
     private checkDeadline(): void {
         if (this.ports.clock.now() >= this.deadline) {
-            throw new Abort(
-                `deadline of ${this.plan.deadlineSeconds}s passed at ${this.where()} with ` +
-                    `${
-                        this.successes()
-                            .map((x) => `${x.n} successful ${x.name}`)
-                            .join(", ") || "no metrics"
-                    }; ` +
-                    `raise rollout.deadline or shorten the steps`,
-            );
+            const counts =
+                this.successes()
+                    .map((x) => `${x.n} successful ${x.name}`)
+                    .join(", ") || "no metrics";
+            const headline = `deadline of ${this.plan.deadlineSeconds}s passed at ${this.where()} with ${counts}; raise rollout.deadline or shorten the steps`;
+            // Why the time ran out, when the measurements say so (e.g. no answer).
+            const last = this.measurements[this.measurements.length - 1];
+            const why =
+                last && last.phase !== "Successful"
+                    ? `; last measurement: ${last.metric} ${last.phase}: ${last.message}`
+                    : "";
+            throw new Abort(`${headline}${why}`, headline);
         }
     }
 

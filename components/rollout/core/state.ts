@@ -72,8 +72,10 @@ export interface RunEvidence extends RolloutResult {
  *    `notifications` (empty in version 1).
  *    After a rollback the outputs keep the previous inputs (so the next `pulumi up` with the same
  *    config sees a change and retries) and the previous promoted template.
+ * 3: a metric may declare `range` (absent unless the user wrote one, so version 1 and 2 state
+ *    reads as is: its metrics declare none).
  */
-export const ROLLOUT_STATE_VERSION = 2;
+export const ROLLOUT_STATE_VERSION = 3;
 
 export interface RolloutOutputs extends Omit<RolloutInputs, SecretInput> {
     stateVersion: number;

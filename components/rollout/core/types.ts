@@ -8,12 +8,25 @@ export type Phase = "Successful" | "Failed" | "Inconclusive" | "Error";
 
 /** What a metric's query returned: the values of an instant vector (possibly empty). */
 export interface QueryResult {
+    /** One value per series; +Inf, -Inf and NaN as Infinity, -Infinity and NaN. */
     values: number[];
 }
 
-/** Prometheus (or anything that answers PromQL). Throws on transport or query errors. */
+/** How one query may run. */
+export interface QueryOptions {
+    /**
+     * The longest the query may take, retries included, in ms (e.g. the time left before the
+     * rollout's deadline); the source's own timeout applies as well.
+     */
+    timeoutMs?: number;
+}
+
+/**
+ * Prometheus (or anything that answers PromQL). Throws on transport or query errors, and on
+ * answers that are not an instant vector.
+ */
 export interface MetricsSource {
-    query(promql: string): Promise<QueryResult>;
+    query(promql: string, options?: QueryOptions): Promise<QueryResult>;
 }
 
 /** Where traffic goes: the share of requests (0-100) sent to the canary. */
@@ -41,6 +54,11 @@ export interface MeasureContext {
     weight: number;
     /** Seconds since the canary first received traffic in this run (0 before). */
     canaryTrafficSeconds: number;
+    /**
+     * Milliseconds left before the rollout's deadline when the measurement starts: a metric
+     * passes it to its queries, so none runs past the deadline.
+     */
+    timeLeftMs?: number;
 }
 
 /** One measurement as recorded in the evidence. */

@@ -120,6 +120,8 @@ function resolveMetric(c: Checker, path: string, value: unknown): MetricSpec {
         minRequests: (m.minRequests ?? d.minRequests) as number,
         windowSeconds: duration(c, `${path}.window`, m.window, d.window),
         failureStatus: (m.failureStatus ?? d.failureStatus) as string,
+        // Only when written: state from before `range` existed stays the same (state.ts).
+        ...(m.range != null ? { range: m.range as [number, number] } : {}),
     };
 }
 

@@ -1,8 +1,7 @@
 // checkSpec: every rule on a normalized spec. Pure; tolerant of any input shape, because the
 // provider receives whatever a program passed to CanaryRollout.
 import { Checker, formatSeconds, Problem, Raw, show } from "../check";
-import { parseCondition } from "../condition";
-import { ARG_NAMES, unknownArgs } from "../queries";
+import { checkCondition, checkQuery, checkRange } from "./metricRules";
 import {
     BOUNDS,
     DNS_LABEL,
@@ -143,32 +142,13 @@ function checkMetric(c: Checker, path: string, value: unknown, ctx: SpecContext)
         fix: "use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
     });
     for (const k of ["query", "requestsQuery"] as const) {
-        const q = c.string(`${path}.${k}`, m[k] ?? "", "", {
-            re: /\S/,
-            fix: "remove it to use the default, or write a PromQL query",
-        });
-        const unknown = unknownArgs(q);
-        if (unknown.length > 0) {
-            c.fail(
-                `${path}.${k}`,
-                `uses unknown args ${unknown.map((u) => `{{args.${u}}}`).join(", ")}; known are ${ARG_NAMES.map((a) => `{{args.${a}}}`).join(", ")}`,
-            );
-        }
-        if (/\birate\s*\(/.test(q)) {
-            c.fail(
-                `${path}.${k}`,
-                "uses irate(), which looks at the last two samples only and flaps on noise; use rate() over {{args.window}}",
-            );
-        }
+        checkQuery(c, `${path}.${k}`, m[k]);
     }
+    const range = checkRange(c, `${path}.range`, m.range);
     for (const k of ["successCondition", "failureCondition"] as const) {
         const s = m[k] === undefined ? undefined : c.optionalString(`${path}.${k}`, m[k]);
         if (s) {
-            try {
-                parseCondition(s);
-            } catch (e) {
-                c.fail(`${path}.${k}`, (e as Error).message);
-            }
+            checkCondition(c, `${path}.${k}`, s, range, m.range !== undefined);
         }
     }
     if (m.successCondition == null && m.failureCondition == null) {

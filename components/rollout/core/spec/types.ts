@@ -39,7 +39,15 @@ export interface MetricSpec extends MetricLimits {
     /** The rate window; never shorter than MIN_SCRAPES_PER_WINDOW scrape intervals. */
     windowSeconds: number;
     failureStatus: string;
+    /**
+     * [min, max] of the values the query can return; a value outside is an Error, never a
+     * pass. Unset: METRIC_RANGE, a success rate's. Absent from state unless the user set it.
+     */
+    range?: [number, number];
 }
+
+/** The values of a metric that declares no range: a success rate's. */
+export const METRIC_RANGE: [number, number] = [0, 1];
 
 /** The comparative judge (judge.ts), normalized. */
 export interface JudgeSpec {
@@ -162,6 +170,7 @@ export const METRIC_KEYS = [
     "minRequests",
     "window",
     "failureStatus",
+    "range",
 ];
 export const JUDGE_KEYS = [
     "enabled",

@@ -109,7 +109,7 @@ describe("rollout provider: check and diff are pure", () => {
                 ],
                 [
                     "metrics",
-                    'rollout.analysis.metrics[0].failureCondition: "result >> 1" uses the operator >>; allowed are numbers, result, result[N], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max',
+                    'rollout.analysis.metrics[0].failureCondition: "result >> 1" uses the operator >>; allowed are numbers, result, result[0], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max',
                 ],
             ],
         );

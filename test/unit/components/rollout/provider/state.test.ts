@@ -75,16 +75,16 @@ describe("CanaryRollout state written by the previous shape", () => {
         const { __provider: _old, ...previous } = stored;
         assert.deepStrictEqual(written, {
             ...previous,
-            stateVersion: 2,
+            stateVersion: ROLLOUT_STATE_VERSION,
             notifications: [],
             lastPromotedRun: previous.lastRun,
         });
     });
 
     it("a state from a newer release is refused, not guessed at", () => {
-        assert.throws(() => readRolloutState({ ...stored, stateVersion: 3 }), {
+        assert.throws(() => readRolloutState({ ...stored, stateVersion: 4 }), {
             message:
-                "the CanaryRollout state was written by a newer progressive-delivery (state version 3; this code reads up to 2); run the newer code, or restore a backup of the state",
+                "the CanaryRollout state was written by a newer progressive-delivery (state version 4; this code reads up to 3); run the newer code, or restore a backup of the state",
         });
     });
 });
