@@ -168,7 +168,7 @@ export default tseslint.config(
         ),
     },
     {
-        files: ["components/rollout/provider/**/*.ts"],
+        files: ["components/rollout/provider/**/*.ts", "components/rollout/cli/**/*.ts"],
         rules: layer(
             {
                 group: ["../**/config"],

@@ -44,6 +44,7 @@ const app = new CanaryApp(
         kubeContext: config.kubernetes.context,
         prometheusToken: secrets.prometheusToken,
         prometheusPassword: secrets.prometheusPassword,
+        notificationUrls: secrets.notificationUrls,
         dependsOn: [ingress],
     },
     opts,
@@ -55,3 +56,5 @@ export const canaryService = app.canaryService;
 export const prometheusUrl = monitoring.prometheusUrl;
 export const promotedHash = app.rollout.promotedHash;
 export const lastRun = app.rollout.lastRun;
+export const lastPromotedRun = app.rollout.lastPromotedRun;
+export const lastVerdict = app.lastVerdict;

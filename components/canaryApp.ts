@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, TlsConfig } from "./config";
 import { canonicalJson } from "./rollout/core/canonicalJson";
 import { isSystemNamespace } from "./config/fields";
+import { rolledBackNow, summarize, verdictLine } from "./rollout/core/evidence";
 import {
     CANARY_ANNOTATION,
     ownerLabels,
@@ -24,6 +25,9 @@ import {
 import type { RolloutSpec } from "./rollout/core/spec";
 import type { ServiceRef } from "./rollout/core/state";
 import { CanaryCompletion, CanaryRollout } from "./rollout/provider/resources";
+
+/** The Node.js language host's exit code for "the program already reported its error". */
+const LOGGED_ERROR_EXIT_CODE = 32;
 
 export interface CanaryAppArgs {
     app: AppConfig;
@@ -44,6 +48,8 @@ export interface CanaryAppArgs {
     kubeconfig?: pulumi.Input<string>;
     kubeContext?: string;
     prometheusToken?: pulumi.Input<string>;
+    /** Secret webhook URLs by notification name (rollout.notifications). */
+    notificationUrls?: pulumi.Input<Record<string, string>>;
     prometheusPassword?: pulumi.Input<string>;
     /** Resources the release waits for (e.g. the ServiceMonitor, so metrics exist). */
     dependsOn?: pulumi.Resource[];
@@ -93,6 +99,8 @@ export class CanaryApp extends pulumi.ComponentResource {
     readonly stableService: pulumi.Output<string>;
     readonly canaryService: pulumi.Output<string>;
     readonly rollout: CanaryRollout;
+    /** The last canary run in one line, e.g. `rolled back 5104a0c0ff3a (...): ...`. */
+    readonly lastVerdict: pulumi.Output<string>;
     readonly stable: k8s.apps.v1.Deployment;
     readonly canary: k8s.apps.v1.Deployment;
     readonly canaryIngress: k8s.networking.v1.Ingress;
@@ -243,6 +251,8 @@ export class CanaryApp extends pulumi.ComponentResource {
                 deadlineSeconds: rollout.deadlineSeconds,
                 metrics: rollout.metrics,
                 judge: rollout.judge,
+                notifications: rollout.notifications,
+                notificationUrls: args.notificationUrls,
                 scrapeIntervalSeconds: args.scrapeIntervalSeconds,
                 prometheus: pulumi.output(args.prometheus).apply((p) => ({
                     ...(p.url ? { url: p.url } : {}),
@@ -305,6 +315,19 @@ export class CanaryApp extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.stable] },
         );
 
+        // A rollback is not a resource failure: CanaryRollout keeps its evidence in state and
+        // in the stack's outputs. This `pulumi up` still fails, with the reason, when the run
+        // rolled back the template asked for now. Exit code 32 is the language host's "the
+        // program already told the user" (Bail): the update ends as failed, and the engine
+        // still records the outputs that were updated (Pulumi >= 3.111).
+        this.rollout.lastRun.apply((run) => {
+            if (rolledBackNow(run, hash)) {
+                pulumi.log.error(`${run!.reason}\n${summarize(run!)}`, this.rollout);
+                process.exitCode = LOGGED_ERROR_EXIT_CODE;
+            }
+        });
+        this.lastVerdict = this.rollout.lastRun.apply(verdictLine);
+
         const scheme = tls ? "https" : "http";
         this.url = pulumi.output(`${scheme}://${app.host}${app.path}`);
         this.stableService = stableSvc.metadata.name;
@@ -315,6 +338,8 @@ export class CanaryApp extends pulumi.ComponentResource {
             canaryService: this.canaryService,
             promotedHash: this.rollout.promotedHash,
             lastRun: this.rollout.lastRun,
+            lastPromotedRun: this.rollout.lastPromotedRun,
+            lastVerdict: this.lastVerdict,
         });
     }
 

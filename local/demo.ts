@@ -76,6 +76,8 @@ async function main(): Promise<void> {
         const reason =
             r.output.split("\n").find((l) => l.includes("rolled back at step")) ??
             "(no reason found in the output)";
+        const failed = await ws.lastRun();
+        const verdict = (await ws.mustPulumi(["stack", "output", "lastVerdict"])).trim();
         reports.push({
             step: "3. canary red (30% errors)",
             expected:
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
             ok:
                 r.code !== 0 &&
                 reason.includes("rolled back") &&
+                failed?.verdict === "Aborted" &&
                 state.stableImage.endsWith(":yellow") &&
                 state.weight === 0 &&
                 state.canaryReplicas === 0,
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
             details: [
                 `pulumi up exit ${r.code}`,
                 `reason: ${reason.replace(/^.*?(canary ")/, "$1").trim()}`,
+                `evidence kept in state: lastRun ${failed?.verdict} with ${failed?.measurements.length} measurements; lastVerdict: ${verdict}`,
                 `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
                 `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}; edge: ${traffic.summary}`,
             ],

@@ -11,6 +11,20 @@ log() { printf '[local %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # pid_alive FILE: the pid in FILE is a running process.
+# ensure_debian_packages CMD[=PACKAGE]...: installs (apt-get, as root) the Debian packages of the
+# commands that are missing, so a fresh machine needs nothing installed by hand.
+ensure_debian_packages() {
+  local missing=() spec cmd pkg
+  for spec in "$@"; do
+    cmd=${spec%%=*}; pkg=${spec#*=}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}: run \`sudo apt-get install -y ${missing[*]}\`"
+  log "installing ${missing[*]} (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # stop_pid NAME FILE: SIGTERM, wait up to 10s, then SIGKILL.

@@ -80,4 +80,5 @@ export const KEYS = [
     "tls",
     "prometheusToken",
     "prometheusPassword",
+    "notificationUrls",
 ];

@@ -51,6 +51,7 @@ export function loadConfig(): { config: ProgramConfig; secrets: ProgramSecrets }
         app: object("app"),
         rollout: object("rollout"),
         tls: object("tls"),
+        notificationUrls: object("notificationUrls"),
     });
     problems.push(...errors);
     if (problems.length > 0) {
@@ -62,6 +63,9 @@ export function loadConfig(): { config: ProgramConfig; secrets: ProgramSecrets }
             kubeconfig: secret("kubeconfig"),
             prometheusToken: secret("prometheusToken"),
             prometheusPassword: secret("prometheusPassword"),
+            notificationUrls: config.notificationUrls
+                ? pulumi.secret(config.notificationUrls)
+                : undefined,
         },
     };
 }

@@ -80,6 +80,8 @@ export interface ProgramConfig {
     app: AppConfig;
     rollout: RolloutSpec;
     tls: TlsConfig;
+    /** Webhook URLs by notification name: a secret, wrapped as one by loadConfig. */
+    notificationUrls?: Record<string, string>;
 }
 
 /** Secret values, kept as Outputs so they stay encrypted in state and masked in logs. */
@@ -87,4 +89,5 @@ export interface ProgramSecrets {
     kubeconfig?: pulumi.Output<string>;
     prometheusToken?: pulumi.Output<string>;
     prometheusPassword?: pulumi.Output<string>;
+    notificationUrls?: pulumi.Output<Record<string, string>>;
 }

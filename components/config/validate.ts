@@ -17,6 +17,8 @@ export interface RawConfig {
     app?: unknown;
     rollout?: unknown;
     tls?: unknown;
+    /** Secret webhook URLs by notification name; never echoed in messages. */
+    notificationUrls?: unknown;
     /** Every key set in the project's namespace, to report the unknown ones. */
     keys?: string[];
 }
@@ -46,8 +48,13 @@ export function validateConfig(raw: RawConfig): { config: ProgramConfig; errors:
     });
     c.problems.push(...problems);
     const tls = validateTls(c, raw.tls, app.name);
+    const notificationUrls = validateNotificationUrls(
+        c,
+        raw.notificationUrls,
+        Array.isArray(rollout.notifications) ? rollout.notifications.map((n) => n.name) : [],
+    );
     return {
-        config: { kubernetes, monitoring, ingressNginx, app, rollout, tls },
+        config: { kubernetes, monitoring, ingressNginx, app, rollout, tls, notificationUrls },
         errors: c.problems.map((p) => `${PROJECT}:${p.path}: ${p.message}`),
     };
 }
@@ -216,4 +223,46 @@ function validateTls(c: Checker, value: unknown, appName: string): TlsConfig {
                 ? `${appName}-tls`
                 : c.string("tls.secretName", raw.secretName, `${appName}-tls`, DNS),
     };
+}
+
+/** The webhook URLs: one per notification, http(s), with no credentials shown in any message. */
+function validateNotificationUrls(
+    c: Checker,
+    value: unknown,
+    names: string[],
+): Record<string, string> | undefined {
+    const urls = (
+        value && typeof value === "object" && !Array.isArray(value) ? value : {}
+    ) as Record<string, unknown>;
+    if (value !== undefined && value !== null && urls !== value) {
+        c.fail(
+            "notificationUrls",
+            "must be a map of notification names to webhook URLs, set with `pulumi config set --secret --path notificationUrls.NAME URL`",
+        );
+    }
+    for (const [name, url] of Object.entries(urls)) {
+        if (!names.includes(name)) {
+            c.fail(
+                `notificationUrls.${name}`,
+                `is set, but no rollout.notifications entry is named ${show(name)}; add {name: ${show(name)}} there or remove the URL`,
+            );
+        } else if (typeof url !== "string" || !/^https?:\/\/\S+$/.test(url)) {
+            c.fail(
+                `notificationUrls.${name}`,
+                "is not an http(s) URL (the value is a secret and not shown); set it with `pulumi config set --secret --path notificationUrls." +
+                    name +
+                    " https://...`",
+            );
+        }
+    }
+    for (const name of names) {
+        if (typeof urls[name] !== "string") {
+            c.fail(
+                `rollout.notifications`,
+                `names ${show(name)}, but notificationUrls.${name} is not set; set it with \`pulumi config set --secret --path notificationUrls.${name} https://...\``,
+            );
+        }
+    }
+    const entries = Object.entries(urls).filter(([n]) => names.includes(n));
+    return entries.length ? (Object.fromEntries(entries) as Record<string, string>) : undefined;
 }

@@ -3,6 +3,9 @@
 // revert after a failure, preview changing nothing, and destroy leaving nothing behind.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import { useEmbeddedStack } from "../support/e2e";
 import { ROOT } from "../support/stackConfig";
 import { ClusterState, Workspace } from "../../local/workspace";
@@ -46,6 +49,11 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         const p = await ws.preview();
         assert.strictEqual(p.code, 0, p.output);
         assert.match(p.output, /CanaryRollout/);
+        // Preview tells the plan: a canary will run, how, for how long, until when.
+        assert.match(
+            p.output,
+            /\[canary rollouts-demo\] preview: a canary will run for template [0-9a-f]{12}: setWeight 20% -> .* about \d+s if healthy, rolled back at the latest after the deadline of \d+s/,
+        );
         assert.deepStrictEqual(await ws.clusterState(), before);
     });
 
@@ -102,6 +110,23 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
     }
 
     it("3. red failing 30% of requests: rolled back, pulumi up fails with the reason", async () => {
+        // Notifications to a local receiver, in both formats.
+        const hook = await webhookReceiver();
+        after(() => hook.close());
+        const config = (path: string, value: string, secret = false) =>
+            ws.mustPulumi([
+                "config",
+                "set",
+                "--path",
+                path,
+                value,
+                ...(secret ? ["--secret"] : []),
+            ]);
+        await config("rollout.notifications[0].name", "ops");
+        await config("rollout.notifications[1].name", "chat");
+        await config("rollout.notifications[1].format", "slack");
+        await config("notificationUrls.ops", `${hook.url}/ops`, true);
+        await config("notificationUrls.chat", `${hook.url}/chat`, true);
         await ws.setErrorRate("red", 0.3);
         await ws.setImage("argoproj/rollouts-demo:red");
         const r = await ws.up();
@@ -115,6 +140,54 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             /traffic is back on the stable version and the canary is scaled to 0/,
         );
         expectStable(await ws.clusterState(), "yellow");
+        // The evidence survives the failure: the stack's outputs show the rolled-back run,
+        // every measurement with its query, and keep the last promoted run beside it.
+        const out = async (name: string) =>
+            JSON.parse(await ws.mustPulumi(["stack", "output", name, "--json"]));
+        const run = await out("lastRun");
+        assert.strictEqual(run.verdict, "Aborted");
+        assert.ok(run.measurements.some((m: { phase: string }) => m.phase === "Failed"));
+        assert.ok(run.measurements.every((m: { query: string }) => m.query !== undefined));
+        const promoted = await out("lastPromotedRun");
+        assert.strictEqual(promoted.verdict, "Promoted");
+        assert.notStrictEqual(promoted.templateHash, run.templateHash);
+        assert.match(
+            await out("lastVerdict"),
+            /^rolled back [0-9a-f]{12} \(run of .*\): at step \d+\/9/,
+        );
+        assert.match(r.output, /lastVerdict\s*:\s*"rolled back/);
+        assert.ok(!r.output.includes(hook.url), "webhook URLs are secrets: never printed");
+
+        // Each notification arrived: start, every step, the rollback; Slack's format too.
+        const ops = hook.got
+            .filter((g) => g.path === "/ops")
+            .map((g) => g.body as { event: string });
+        assert.strictEqual(ops[0].event, "Started");
+        assert.ok(ops.filter((e) => e.event === "StepStarted").length >= 2);
+        assert.strictEqual(ops[ops.length - 1].event, "RolledBack");
+        const chat = hook.got
+            .filter((g) => g.path === "/chat")
+            .map((g) => g.body as { text: string });
+        assert.match(
+            chat[chat.length - 1].text,
+            /^:x: \*rollouts-demo\* RolloutRolledBack: canary "rollouts-demo" rolled back/,
+        );
+
+        // `kubectl get events` lists the release on the canary Deployment.
+        const reasons = (await ws.events("rollouts-demo-canary")).map((e) => e.reason);
+        for (const reason of [
+            "RolloutStarted",
+            "RolloutStep",
+            "AnalysisFailed",
+            "RolloutRolledBack",
+        ]) {
+            assert.ok(reasons.includes(reason), `no ${reason} event in ${reasons.join(", ")}`);
+        }
+
+        // The run's report: its path is the last progress line, and the page is there.
+        const report = /report: (\S+\.html)/.exec(r.output)?.[1];
+        assert.ok(report && fs.existsSync(report), `report ${report} written`);
+        assert.match(fs.readFileSync(report!, "utf8"), /<h1 id="verdict" class="rolled-back">/);
     });
 
     it("re-running after a failed canary retries it", async () => {
@@ -133,6 +206,7 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         // Preview after a failure changes nothing either.
         assert.deepStrictEqual(await ws.clusterState(), before);
         assert.doesNotMatch(p.output, /~\s+.*CanaryRollout/);
+        assert.match(p.output, /preview: no canary will run: the pod template is unchanged/);
         assert.doesNotMatch(p.output, /~\s+.*rollouts-demo-stable/);
         const r = await ws.up();
         assert.strictEqual(r.code, 0, r.output);
@@ -151,3 +225,27 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         assert.deepStrictEqual(await ws.leftovers(), []);
     });
 });
+
+/** A local webhook receiver that records each POST's path and JSON body. */
+async function webhookReceiver(): Promise<{
+    url: string;
+    got: { path: string; body: unknown }[];
+    close(): Promise<void>;
+}> {
+    const got: { path: string; body: unknown }[] = [];
+    const server = http.createServer((req, res) => {
+        let data = "";
+        req.on("data", (d) => (data += d));
+        req.on("end", () => {
+            got.push({ path: req.url ?? "", body: JSON.parse(data) });
+            res.writeHead(200).end();
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        got,
+        close: () => new Promise((r) => server.close(() => r())),
+    };
+}

@@ -73,18 +73,30 @@ describe("faults: no secret in any output, message or log", function () {
         assert.deepStrictEqual(leaks(err.message + err.stack + logged.join("\n")), []);
     });
 
-    it("a Prometheus that quotes the Authorization header: rolled back, no secret in the error or the log", async () => {
+    it("a Prometheus that quotes the Authorization header: rolled back, no secret in the outputs or the log", async () => {
         const prom = await echoingPrometheus(100);
         try {
             const i = inputs(prom.url, { prometheusToken: undefined });
-            const err = await updateRollout(previous(i), i).then(
+            const { outs } = await updateRollout(previous(i), i);
+            const text = JSON.stringify(outs);
+            assert.strictEqual(outs.lastRun?.verdict, "Aborted");
+            assert.match(text, /Authorization: Basic \[secret\]/);
+            assert.match(logged.join("\n"), /Authorization: Basic \[secret\]/);
+            assert.deepStrictEqual(leaks(text + logged.join("\n")), []);
+        } finally {
+            await prom.close();
+        }
+    });
+
+    it("a first run rolled back by that Prometheus: the create's error carries no secret", async () => {
+        const prom = await echoingPrometheus(100);
+        try {
+            const err = await createRollout(inputs(prom.url, { prometheusToken: undefined })).then(
                 () => assert.fail("must fail"),
                 (e: Error) => e,
             );
             assert.match(err.message, /Authorization: Basic \[secret\]/);
-            assert.deepStrictEqual(leaks(err.message + err.stack), []);
-            assert.match(logged.join("\n"), /Authorization: Basic \[secret\]/);
-            assert.deepStrictEqual(leaks(logged.join("\n")), []);
+            assert.deepStrictEqual(leaks(err.message + err.stack + logged.join("\n")), []);
         } finally {
             await prom.close();
         }

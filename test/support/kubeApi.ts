@@ -1,6 +1,6 @@
 // A Kubernetes API double: a local HTTP server on 127.0.0.1 that speaks enough of the Kubernetes
 // JSON API for the rollout's adapters (GET and merge-PATCH of Deployments and Ingresses, their
-// status subresource), the way kube-apiserver does: Status bodies with reason and code,
+// status subresource, POST of Events), the way kube-apiserver does: Status bodies with reason and code,
 // resourceVersion preconditions (409), managedFields per field manager, generation bumps on spec
 // changes, and a Deployment "controller" that makes replicas ready. Faults are injected per
 // request: any status (403, 404, 429 with Retry-After, 5xx), a dropped connection, a hang, or a
@@ -94,8 +94,12 @@ const REASON: Record<number, string> = {
 const PATH =
     /^\/apis\/(?:apps|networking\.k8s\.io)\/v1\/namespaces\/([^/]+)\/(deployments|ingresses)\/([^/]+)(\/status)?$/;
 
+const EVENTS = /^\/api\/v1\/namespaces\/([^/]+)\/events$/;
+
 export class KubeApiDouble {
     readonly seen: Seen[] = [];
+    /** Kubernetes events created (POST .../events), in order. */
+    readonly events: any[] = [];
     readonly faults: Fault[] = [];
     /** How the Deployment "controller" answers a new replica count. */
     deployments: "ready" | "stuck" = "ready";
@@ -136,6 +140,7 @@ export class KubeApiDouble {
 
     reset(): void {
         this.seen.length = 0;
+        this.events.length = 0;
         this.faults.length = 0;
         this.objects.clear();
         this.deployments = "ready";
@@ -193,6 +198,13 @@ export class KubeApiDouble {
                 answer: 200,
             };
             this.seen.push(seen);
+            const ev = EVENTS.exec(url.pathname);
+            if (ev && req.method === "POST") {
+                // Events are new objects of their own: stored, never a write to the app's.
+                this.events.push(seen.body);
+                seen.answer = 201;
+                return this.send(res, 201, seen.body);
+            }
             const m = PATH.exec(url.pathname);
             if (!m) {
                 seen.answer = 404;

@@ -43,6 +43,7 @@ export function demoInputs(over: Partial<RolloutInputs> = {}): RolloutInputs {
             },
         ],
         judge: config.rollout.judge,
+        notifications: [],
         scrapeIntervalSeconds: 1,
         prometheus: { url: "http://127.0.0.1:9", timeoutSeconds: 5 },
         ...over,
@@ -55,6 +56,7 @@ export function previousState(inputs: RolloutInputs): RolloutOutputs {
         inputs,
         { spec: { containers: [{ name: "demo", image: "demo:1" }] } },
         "h1",
+        null,
         null,
     );
 }

@@ -16,7 +16,7 @@ import type { AppsV1Api, KubeConfig, NetworkingV1Api } from "@kubernetes/client-
 import { FIELD_MANAGER, TEMPLATE_HASH_ANNOTATION, WEIGHT_ANNOTATION } from "../core/names";
 import { foreignOwner, notOursMessage, OwnedMeta } from "../core/ownership";
 import { TrafficRouter, Workloads } from "../core/types";
-import { errorText, isTransientHttp, retryAfterMs, statusOf } from "./retry";
+import { errorText, isTransientHttp, retryAfterOf, seconds, statusOf } from "./retry";
 
 export { FIELD_MANAGER };
 
@@ -210,11 +210,11 @@ export function kubeAdapters(
                 if (attempt >= MAX_ATTEMPTS) {
                     throw fail(`${text}; gave up after ${MAX_ATTEMPTS} attempts`);
                 }
-                const asked = status === 429 ? retryAfterMs(e, now()) : undefined;
+                const asked = status === 429 ? retryAfterOf(e, now()) : undefined;
                 const wait = asked ?? backoff;
                 if (now() + wait > until) {
                     throw fail(
-                        `${text}; ${asked === undefined ? "" : `the API server asked to retry after ${asked / 1000}s, but `}` +
+                        `${text}; ${asked === undefined ? "" : `the API server asked to retry after ${seconds(asked)}, but `}` +
                             `retrying would pass the rollout's deadline`,
                     );
                 }

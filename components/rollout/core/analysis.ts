@@ -1,8 +1,9 @@
 // Analysis rules, pure: how one query result becomes a measurement phase, and how a run of
 // measurements becomes a verdict (Argo Rollouts' assessMetricStatus: failureLimit,
 // inconclusiveLimit, consecutiveErrorLimit).
-import { Condition } from "./condition";
-import type { MetricLimits } from "./spec";
+import { cut } from "./check";
+import { Condition, ValueRange } from "./condition";
+import { METRIC_RANGE, type MetricLimits } from "./spec";
 import { Measurement, Phase } from "./types";
 
 export const DEFAULT_LIMITS: MetricLimits = {
@@ -17,8 +18,23 @@ export interface Classified {
 }
 
 /**
- * Phase of one threshold measurement. Empty vectors, NaN and too few requests are Inconclusive:
- * no data is never a pass. With both conditions, neither matching is Inconclusive (Argo).
+ * Longest message of one measurement. Prometheus' own error text is quoted, and a query's answer
+ * can be anything: a failure reason stays readable (200,000 series once made 1.2 million
+ * characters).
+ */
+export const MAX_MESSAGE_CHARS = 500;
+
+/** A message as recorded: cut to MAX_MESSAGE_CHARS. */
+export function clip(message: string): string {
+    return cut(message, MAX_MESSAGE_CHARS);
+}
+
+/**
+ * Phase of one threshold measurement from the query's series. Only a well-formed answer can
+ * pass: exactly one series, a finite value inside the metric's range. More series, +Inf, -Inf
+ * or a value out of range is an Error; an empty vector, NaN and too few requests are
+ * Inconclusive (no data is never a pass). With both conditions, neither matching is
+ * Inconclusive (Argo).
  */
 export function classify(
     values: number[],
@@ -26,14 +42,29 @@ export function classify(
     failure: Condition | undefined,
     requests: number | undefined,
     minRequests: number,
+    range: ValueRange = METRIC_RANGE,
 ): Classified {
     if (values.length === 0) {
         return { phase: "Inconclusive", message: "the query returned no data (empty vector)" };
     }
-    if (values.some((v) => Number.isNaN(v))) {
+    if (values.length > 1) {
+        return { phase: "Error", message: manySeries("query", values.length) };
+    }
+    const [v] = values;
+    if (Number.isNaN(v)) {
         return {
             phase: "Inconclusive",
             message: "the query returned NaN (no requests in the window?)",
+        };
+    }
+    const [lo, hi] = range;
+    if (!(v >= lo && v <= hi)) {
+        return {
+            phase: "Error",
+            message:
+                `the query returned ${fmt(v)}, outside the metric's range [${lo}, ${hi}]` +
+                (Number.isFinite(v) ? "" : " (a division by zero?)") +
+                "; check the query, or declare the range of its values",
         };
     }
     if (requests !== undefined && requests < minRequests) {
@@ -42,13 +73,12 @@ export function classify(
             message: `only ${fmt(requests)} requests in the window, fewer than minRequests ${minRequests}`,
         };
     }
-    const result = values.length === 1 ? values[0] : values;
-    const failed = failure?.evaluate(result);
+    const failed = failure?.evaluate(v);
     if (failed) {
         return { phase: "Failed", message: `failureCondition "${failure!.source}" is true` };
     }
     if (success) {
-        if (success.evaluate(result)) {
+        if (success.evaluate(v)) {
             return { phase: "Successful", message: `successCondition "${success.source}" is true` };
         }
         return failure
@@ -59,6 +89,28 @@ export function classify(
             : { phase: "Failed", message: `successCondition "${success.source}" is false` };
     }
     return { phase: "Successful", message: `failureCondition "${failure!.source}" is false` };
+}
+
+/**
+ * The canary's request count from the requests query: no series (no request yet) and NaN are 0;
+ * more than one series, a negative or an infinite count is an Error.
+ */
+export function requestCount(values: number[]): number | Classified {
+    if (values.length > 1) {
+        return { phase: "Error", message: manySeries("requestsQuery", values.length) };
+    }
+    const v = values.length === 0 || Number.isNaN(values[0]) ? 0 : values[0];
+    if (!(v >= 0 && v < Infinity)) {
+        return {
+            phase: "Error",
+            message: `the requestsQuery returned ${fmt(v)}, not a count of requests (0 or more); check the query`,
+        };
+    }
+    return v;
+}
+
+function manySeries(what: string, n: number): string {
+    return `the ${what} returned ${n} series, but a metric's query must return exactly one; aggregate them with sum(...), e.g. sum(rate(...[{{args.window}}]))`;
 }
 
 export interface Tally {
@@ -125,7 +177,18 @@ export function assess(
     return { status: "Running" };
 }
 
-/** Numbers as people read them: 0.9512, 1234, NaN. */
+/**
+ * A request count as a person should read it: exact counts as counts (`over 120 requests`),
+ * and the fractional ones that increase() extrapolates labelled as estimates
+ * (`over ~8.9 requests (estimated by increase())`).
+ */
+export function fmtRequests(requests: number): string {
+    return Number.isInteger(requests)
+        ? `${requests} requests`
+        : `~${fmt(Number(requests.toPrecision(2)))} requests (estimated by increase())`;
+}
+
+/** Numbers as people read them: 0.9512, 1234, NaN, +Inf. */
 export function fmt(v: number | number[] | undefined): string {
     if (v === undefined) {
         return "no value";
@@ -136,5 +199,9 @@ export function fmt(v: number | number[] | undefined): string {
     if (Number.isInteger(v)) {
         return String(v);
     }
-    return Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v);
+    if (Number.isNaN(v)) {
+        return "NaN";
+    }
+    // Prometheus' names for the infinities.
+    return Number.isFinite(v) ? String(Number(v.toPrecision(4))) : v > 0 ? "+Inf" : "-Inf";
 }

@@ -22,10 +22,12 @@ export function show(v: unknown): string {
     if (typeof v === "number" && !Number.isFinite(v)) {
         return String(v);
     }
-    const text = JSON.stringify(v) ?? String(v);
-    return text.length > MAX_SHOWN_CHARS
-        ? `${text.slice(0, MAX_SHOWN_CHARS)}... (${text.length} characters)`
-        : text;
+    return cut(JSON.stringify(v) ?? String(v), MAX_SHOWN_CHARS);
+}
+
+/** Text cut to `max` characters, saying how long it was: "abc... (1234 characters)". */
+export function cut(text: string, max: number): string {
+    return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;

@@ -1,19 +1,23 @@
 // The rollout state machine: reset to stable, then for each step set the weight (scaling the
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
-import { assess, fmt, tally } from "./analysis";
+import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
 import { canaryReplicas, describeStep } from "./plan";
 import {
     Clock,
+    EventSink,
     Measurement,
     Metric,
     Reporter,
+    RolloutEvent,
     RolloutResult,
     StepRecord,
     TrafficRouter,
     Workloads,
 } from "./types";
 import type { Step } from "./spec";
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface RolloutPlan {
     /** The app's name, used in every message. */
@@ -31,6 +35,8 @@ export interface Ports {
     workloads: Workloads;
     clock: Clock;
     report: Reporter;
+    /** Events of the run, for Kubernetes events and notifications. */
+    events?: EventSink;
 }
 
 /** Puts all traffic on stable and scales the canary to zero. Idempotent. */
@@ -40,7 +46,15 @@ export async function resetToStable(ports: Pick<Ports, "router" | "workloads">):
 }
 
 /** Thrown inside the loop to stop it; carries the reason shown to the user. */
-class Abort extends Error {}
+class Abort extends Error {
+    /** The cause in one short clause, for the one-line verdict (`lastVerdict`). */
+    constructor(
+        message: string,
+        readonly headline = message,
+    ) {
+        super(message);
+    }
+}
 
 export async function runRollout(plan: RolloutPlan, ports: Ports): Promise<RolloutResult> {
     return new Run(plan, ports).execute();
@@ -72,7 +86,13 @@ class Run {
         let verdict: RolloutResult["verdict"] = "Promoted";
         let reason: string;
         let abortedAtStep: number | undefined;
+        let headline: string;
         try {
+            this.emit({
+                type: "Started",
+                steps: plan.steps.length,
+                deadlineSeconds: plan.deadlineSeconds,
+            });
             this.report("resetting traffic to stable before the canary starts");
             await resetToStable(ports);
             for (this.index = 0; this.index < plan.steps.length; this.index++) {
@@ -93,18 +113,23 @@ class Run {
                 `canary "${plan.app}" promoted after ${plan.steps.length} steps in ${this.since()}s` +
                 (counts ? ` (${counts})` : "");
             this.report(reason);
+            headline = `after ${plan.steps.length} steps in ${this.since()}s`;
+            this.emit({ type: "Promoted", reason });
         } catch (e) {
             verdict = "Aborted";
             abortedAtStep = Math.min(this.index, plan.steps.length - 1);
             const cause =
                 e instanceof Abort ? e.message : `${this.where()} failed: ${(e as Error).message}`;
             reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
+            headline = `at ${this.where()}: ${e instanceof Abort ? e.headline : cause}`;
             this.report(reason);
             reason += await this.resetAfterAbort();
+            this.emit({ type: "RolledBack", step: abortedAtStep, reason });
         }
         return {
             verdict,
             reason,
+            headline,
             abortedAtStep,
             steps: this.steps,
             measurements: this.measurements,
@@ -123,6 +148,13 @@ class Run {
 
     private async runStep(step: Step): Promise<void> {
         const label = `step ${this.index + 1}/${this.plan.steps.length} ${describeStep(step)}`;
+        this.emit({
+            type: "StepStarted",
+            step: this.index,
+            of: this.plan.steps.length,
+            description: describeStep(step),
+            weight: "setWeight" in step ? step.setWeight : this.weight,
+        });
         if ("setWeight" in step) {
             const replicas = canaryReplicas(this.plan.totalReplicas, step.setWeight);
             this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
@@ -199,12 +231,14 @@ class Run {
             weight: this.weight,
             canaryTrafficSeconds:
                 this.trafficStart === undefined ? 0 : (clock.now() - this.trafficStart) / 1000,
+            timeLeftMs: this.deadline - clock.now(),
         };
         let m: Measurement;
         try {
             m = { ...at, atSeconds: this.since(), ...(await metric.measure(ctx)) };
+            m.message = clip(m.message);
         } catch (e) {
-            const message = (e as Error).message;
+            const message = clip((e as Error).message);
             m = {
                 ...at,
                 atSeconds: this.since(),
@@ -215,32 +249,40 @@ class Run {
             };
         }
         this.measurements.push(m);
+        this.emit({ type: "Measured", measurement: m });
         const own = this.measurements.filter((x) => x.metric === metric.name);
         const t = tally(own);
         const l = metric.limits;
         this.report(
             `${this.where()} ${metric.name} = ${fmt(m.value)}` +
-                (m.requests !== undefined ? ` over ${fmt(m.requests)} requests` : "") +
+                (m.requests !== undefined ? ` over ${fmtRequests(m.requests)}` : "") +
                 `: ${m.phase} (${m.message}) [successful ${t.successful}, failed ${t.failed}/${l.failureLimit}, ` +
                 `inconclusive ${t.inconclusive}/${l.inconclusiveLimit}, errors in a row ${t.consecutiveErrors}/${l.consecutiveErrorLimit}]`,
         );
         const a = assess(own, l);
         if (a.status !== "Running") {
-            throw new Abort(abortMessage(metric, a.status, a.limit, a.count, own));
+            const { message, headline } = abortMessage(metric, a.status, a.limit, a.count, own);
+            throw new Abort(message, headline);
         }
+        // A measurement that ended past the deadline (one that ignored timeLeftMs) counts for
+        // nothing: the deadline has the last word.
+        this.checkDeadline();
     }
 
     private checkDeadline(): void {
         if (this.ports.clock.now() >= this.deadline) {
-            throw new Abort(
-                `deadline of ${this.plan.deadlineSeconds}s passed at ${this.where()} with ` +
-                    `${
-                        this.successes()
-                            .map((x) => `${x.n} successful ${x.name}`)
-                            .join(", ") || "no metrics"
-                    }; ` +
-                    `raise rollout.deadline or shorten the steps`,
-            );
+            const counts =
+                this.successes()
+                    .map((x) => `${x.n} successful ${x.name}`)
+                    .join(", ") || "no metrics";
+            const headline = `deadline of ${this.plan.deadlineSeconds}s passed at ${this.where()} with ${counts}; raise rollout.deadline or shorten the steps`;
+            // Why the time ran out, when the measurements say so (e.g. no answer).
+            const last = this.measurements[this.measurements.length - 1];
+            const why =
+                last && last.phase !== "Successful"
+                    ? `; last measurement: ${last.metric} ${last.phase}: ${last.message}`
+                    : "";
+            throw new Abort(`${headline}${why}`, headline);
         }
     }
 
@@ -261,6 +303,15 @@ class Run {
         return round((this.ports.clock.now() - this.start) / 1000);
     }
 
+    /** Hands an event to the sink; a sink that throws must not break the run. */
+    private emit(event: DistributiveOmit<RolloutEvent, "app" | "at">): void {
+        try {
+            this.ports.events?.({ ...event, app: this.plan.app, at: this.since() } as RolloutEvent);
+        } catch {
+            // Events are evidence beside the verdict, never a reason to change it.
+        }
+    }
+
     private report(line: string): void {
         this.ports.report(`${this.tag} ${line}`);
     }
@@ -272,7 +323,7 @@ function abortMessage(
     limit: string,
     count: number,
     own: Measurement[],
-): string {
+): { message: string; headline: string } {
     const last = [...own].reverse().find((m) => m.phase === status) ?? own[own.length - 1];
     const what =
         status === "Failed"
@@ -281,11 +332,13 @@ function abortMessage(
               ? `${count} measurements were inconclusive`
               : `${count} measurements in a row were errors`;
     const cond = last.condition ? ` "${last.condition}"` : "";
-    return (
-        `${metric.name} ${what}${cond} (${limit}); last value ${fmt(last.value)}` +
-        (last.requests !== undefined ? ` over ${fmt(last.requests)} requests` : "") +
-        `: ${last.message}; query: ${last.query}`
-    );
+    const lastValue =
+        `last value ${fmt(last.value)}` +
+        (last.requests !== undefined ? ` over ${fmtRequests(last.requests)}` : "");
+    return {
+        message: `${metric.name} ${what}${cond} (${limit}); ${lastValue}: ${last.message}; query: ${last.query}`,
+        headline: `${metric.name} ${what}${cond} (${limit}), ${lastValue}`,
+    };
 }
 
 function round(x: number): number {

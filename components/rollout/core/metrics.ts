@@ -1,10 +1,10 @@
 // Threshold metrics (the tutorial's kind): a PromQL template rendered with args, a success and/or
 // failure condition, and a minimum request count, measured through a MetricsSource.
-import { classify, DEFAULT_LIMITS } from "./analysis";
+import { classify, clip, DEFAULT_LIMITS, requestCount } from "./analysis";
 import { parseCondition } from "./condition";
 import { BaseArgs, renderQuery, windowFor } from "./queries";
-import { MetricSpec } from "./spec";
-import { MeasureContext, MeasurementResult, Metric, MetricsSource } from "./types";
+import { METRIC_RANGE, MetricSpec } from "./spec";
+import { MeasureContext, MeasurementResult, Metric, MetricsSource, QueryResult } from "./types";
 
 /** A threshold metric of a run; its rate window never gets shorter than minWindowSeconds. */
 export function thresholdMetric(
@@ -15,6 +15,7 @@ export function thresholdMetric(
 ): Metric {
     const success = spec.successCondition ? parseCondition(spec.successCondition) : undefined;
     const failure = spec.failureCondition ? parseCondition(spec.failureCondition) : undefined;
+    const range = spec.range ?? METRIC_RANGE;
     const condition = [success?.source, failure && `fail if ${failure.source}`]
         .filter(Boolean)
         .join("; ");
@@ -32,20 +33,41 @@ export function thresholdMetric(
             const window = `${windowFor(ctx.canaryTrafficSeconds, spec.windowSeconds, minWindowSeconds)}s`;
             const full = { ...args, window };
             const query = renderQuery(spec.query, full);
-            let requests: number | undefined;
-            if (spec.minRequests > 0) {
-                const r = await source.query(renderQuery(spec.requestsQuery, full));
-                requests = r.values.length === 0 || Number.isNaN(r.values[0]) ? 0 : r.values[0];
+            // Both queries at once, each within the time left before the deadline: one
+            // measurement takes at most one Prometheus timeout, retries included.
+            const options = { timeoutMs: ctx.timeLeftMs };
+            let answers: [QueryResult, QueryResult | undefined];
+            try {
+                answers = await Promise.all([
+                    source.query(query, options),
+                    spec.minRequests > 0
+                        ? source.query(renderQuery(spec.requestsQuery, full), options)
+                        : undefined,
+                ]);
+            } catch (e) {
+                // No condition: an Error is an answer that could not be judged.
+                return {
+                    phase: "Error",
+                    message: clip((e as Error).message),
+                    query,
+                    condition: "",
+                };
             }
-            const { values } = await source.query(query);
-            const c = classify(values, success, failure, requests, spec.minRequests);
+            const [{ values }, counted] = answers;
+            const requests = counted ? requestCount(counted.values) : undefined;
+            const n = typeof requests === "number" ? requests : undefined;
+            const c = classify(values, success, failure, n, spec.minRequests, range);
+            // The value's own error first; then a malformed request count; then the verdict.
+            const { phase, message } =
+                c.phase !== "Error" && typeof requests === "object" ? requests : c;
+            const value = values.length === 1 ? values[0] : undefined;
             return {
-                phase: c.phase,
-                message: c.message,
+                phase,
+                message,
                 query,
-                condition,
-                value: values.length === 1 ? values[0] : values.length ? values : undefined,
-                requests,
+                condition: phase === "Error" ? "" : condition,
+                value,
+                requests: n,
             };
         },
     };

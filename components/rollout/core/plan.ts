@@ -28,3 +28,54 @@ export function describeStep(step: Step): string {
     }
     return `analysis (${step.analysis.count} successful measurement${step.analysis.count === 1 ? "" : "s"})`;
 }
+
+/** What preview says about a CanaryRollout: whether a canary will run, and how. */
+export interface PlanInput {
+    app: string;
+    templateHash: string;
+    steps: Step[];
+    deadlineSeconds: number;
+    metrics: {
+        name: string;
+        intervalSeconds: number;
+        successCondition?: string;
+        failureCondition?: string;
+    }[];
+    judge?: { enabled: boolean };
+}
+
+/**
+ * Seconds a healthy canary takes by the plan: the pauses, plus each analysis step's successful
+ * measurements at the slowest metric's interval. E.g. the tutorial's 4 x 60s pauses and one
+ * analysis at a 60s interval: 300s.
+ */
+export function expectedSeconds(plan: Pick<PlanInput, "steps" | "metrics">): number {
+    const interval = Math.max(0, ...plan.metrics.map((m) => m.intervalSeconds));
+    return plan.steps.reduce(
+        (s, step) =>
+            s +
+            ("pause" in step ? step.pause.durationSeconds : 0) +
+            ("analysis" in step ? step.analysis.count * interval : 0),
+        0,
+    );
+}
+
+/** Preview's line, e.g. `a canary will run for template 5104a0c0ff3a: setWeight 20% -> ...`. */
+export function describePlan(plan: PlanInput, canary: boolean): string {
+    const tag = `[canary ${plan.app}] preview:`;
+    if (!canary) {
+        return `${tag} no canary will run: the pod template is unchanged (${plan.templateHash.slice(0, 12)})`;
+    }
+    const metrics = plan.metrics.map(
+        (m) =>
+            `${m.name} every ${m.intervalSeconds}s (${[m.successCondition, m.failureCondition && `fail if ${m.failureCondition}`].filter(Boolean).join("; ")})`,
+    );
+    if (plan.judge?.enabled) {
+        metrics.push("judge (canary vs stable)");
+    }
+    return (
+        `${tag} a canary will run for template ${plan.templateHash.slice(0, 12)}: ` +
+        `${plan.steps.map(describeStep).join(" -> ")}; analysis: ${metrics.join(", ") || "none"}; ` +
+        `about ${expectedSeconds(plan)}s if healthy, rolled back at the latest after the deadline of ${plan.deadlineSeconds}s`
+    );
+}

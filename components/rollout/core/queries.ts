@@ -44,6 +44,35 @@ export function unknownArgs(template: string): string[] {
         .filter((n) => !(ARG_NAMES as string[]).includes(n));
 }
 
+/**
+ * Pieces of a template that look like a placeholder but are not one, e.g. `{{args.service}`,
+ * `{args.service}}` or `{{ service }}`: Prometheus would receive them literally. PromQL itself
+ * never writes `{{`, `}}` or `args.` (selectors do not nest), so whatever is left of them once
+ * the well-formed placeholders are taken out is a mistake. Empty when the template is fine.
+ */
+export function malformedPlaceholders(template: string): string[] {
+    const rest = template.replace(PLACEHOLDER, " ");
+    return [
+        ...rest.matchAll(/\{*\{\{[^{}]{0,40}\}*|\{?[^{}\s]{0,40}\}\}+|\bargs\.[A-Za-z0-9_-]*\}*/g),
+    ].map((m) => m[0]);
+}
+
+/** Args that scope a query to the canary: a query using neither measures something else. */
+export const CANARY_ARGS: (keyof QueryArgs)[] = ["service", "ingress"];
+
+/** Whether a template selects the canary's series (uses {{args.service}} or {{args.ingress}}). */
+export function selectsCanary(template: string): boolean {
+    return [...template.matchAll(PLACEHOLDER)].some((m) =>
+        (CANARY_ARGS as string[]).includes(m[1]),
+    );
+}
+
+/**
+ * Longest query template: it is sent in the URL of a GET request, and API servers and proxies
+ * refuse URLs over 8 KiB (percent-encoding can double a query's length). The default is 297.
+ */
+export const MAX_QUERY_CHARS = 4000;
+
 export function renderQuery(template: string, args: QueryArgs): string {
     return template.replace(PLACEHOLDER, (_all, name: string) => {
         if (!(ARG_NAMES as string[]).includes(name)) {

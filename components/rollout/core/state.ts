@@ -2,7 +2,7 @@
 // they keep. This shape is users' state, so it is versioned: a change to it bumps
 // ROLLOUT_STATE_VERSION and teaches readRolloutState the previous shape, and the e2e upgrade test
 // proves a stack from the previous code previews no changes.
-import type { JudgeSpec, MetricSpec, Step } from "./spec";
+import type { JudgeSpec, MetricSpec, NotificationSpec, Step } from "./spec";
 import type { RolloutResult } from "./types";
 
 /** A Service reached through the Kubernetes API server's service proxy. */
@@ -37,9 +37,12 @@ export interface RolloutInputs {
     deadlineSeconds: number;
     metrics: MetricSpec[];
     judge: JudgeSpec;
+    /** Webhooks to notify; their URLs are the secret notificationUrls. */
+    notifications: NotificationSpec[];
     scrapeIntervalSeconds: number;
     prometheus: PrometheusRef;
     /** Secrets: never copied into outputs. */
+    notificationUrls?: Record<string, string>;
     prometheusToken?: string;
     prometheusPassword?: string;
     kubeconfig?: string;
@@ -47,7 +50,12 @@ export interface RolloutInputs {
 }
 
 /** The inputs that are secrets: never copied into outputs, never a reason for a diff. */
-export const SECRET_INPUTS = ["prometheusToken", "prometheusPassword", "kubeconfig"] as const;
+export const SECRET_INPUTS = [
+    "prometheusToken",
+    "prometheusPassword",
+    "kubeconfig",
+    "notificationUrls",
+] as const;
 type SecretInput = (typeof SECRET_INPUTS)[number];
 
 /** The evidence of one canary run, as returned in outputs. */
@@ -57,16 +65,26 @@ export interface RunEvidence extends RolloutResult {
 }
 
 /**
- * The version of the outputs' shape. 1: the shape of the first release (which wrote no
- * version; state without one is read as 1).
+ * The version of the outputs' shape.
+ * 1: the first release (which wrote no version; state without one is read as 1). `lastRun` was
+ *    the last promoted run; a rolled-back run left no evidence in state.
+ * 2: `lastRun` is the last run whatever its verdict, `lastPromotedRun` the last promoted one;
+ *    `notifications` (empty in version 1).
+ *    After a rollback the outputs keep the previous inputs (so the next `pulumi up` with the same
+ *    config sees a change and retries) and the previous promoted template.
+ * 3: a metric may declare `range` (absent unless the user wrote one, so version 1 and 2 state
+ *    reads as is: its metrics declare none).
  */
-export const ROLLOUT_STATE_VERSION = 1;
+export const ROLLOUT_STATE_VERSION = 3;
 
 export interface RolloutOutputs extends Omit<RolloutInputs, SecretInput> {
     stateVersion: number;
     promotedTemplate: Record<string, unknown>;
     promotedHash: string;
+    /** The last canary run, promoted or rolled back. */
     lastRun: RunEvidence | null;
+    /** The last promoted canary run. */
+    lastPromotedRun: RunEvidence | null;
 }
 
 export interface CompletionInputs {
@@ -95,5 +113,15 @@ export function readRolloutState(stored: object): RolloutOutputs {
             `the CanaryRollout state was written by a newer progressive-delivery (state version ${version}; this code reads up to ${ROLLOUT_STATE_VERSION}); run the newer code, or restore a backup of the state`,
         );
     }
-    return { ...(stored as unknown as RolloutOutputs), stateVersion: ROLLOUT_STATE_VERSION };
+    const state = stored as unknown as RolloutOutputs;
+    if (version === 1) {
+        // Version 1 kept only promoted runs in lastRun, and had no notifications.
+        return {
+            ...state,
+            notifications: state.notifications ?? [],
+            lastPromotedRun: state.lastRun ?? null,
+            stateVersion: ROLLOUT_STATE_VERSION,
+        };
+    }
+    return { ...state, stateVersion: ROLLOUT_STATE_VERSION };
 }

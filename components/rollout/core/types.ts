@@ -8,12 +8,25 @@ export type Phase = "Successful" | "Failed" | "Inconclusive" | "Error";
 
 /** What a metric's query returned: the values of an instant vector (possibly empty). */
 export interface QueryResult {
+    /** One value per series; +Inf, -Inf and NaN as Infinity, -Infinity and NaN. */
     values: number[];
 }
 
-/** Prometheus (or anything that answers PromQL). Throws on transport or query errors. */
+/** How one query may run. */
+export interface QueryOptions {
+    /**
+     * The longest the query may take, retries included, in ms (e.g. the time left before the
+     * rollout's deadline); the source's own timeout applies as well.
+     */
+    timeoutMs?: number;
+}
+
+/**
+ * Prometheus (or anything that answers PromQL). Throws on transport or query errors, and on
+ * answers that are not an instant vector.
+ */
 export interface MetricsSource {
-    query(promql: string): Promise<QueryResult>;
+    query(promql: string, options?: QueryOptions): Promise<QueryResult>;
 }
 
 /** Where traffic goes: the share of requests (0-100) sent to the canary. */
@@ -41,6 +54,11 @@ export interface MeasureContext {
     weight: number;
     /** Seconds since the canary first received traffic in this run (0 before). */
     canaryTrafficSeconds: number;
+    /**
+     * Milliseconds left before the rollout's deadline when the measurement starts: a metric
+     * passes it to its queries, so none runs past the deadline.
+     */
+    timeLeftMs?: number;
 }
 
 /** One measurement as recorded in the evidence. */
@@ -89,6 +107,8 @@ export interface RolloutResult {
     verdict: Verdict;
     /** One line a person can read: why it was promoted or rolled back. */
     reason: string;
+    /** Where and why, in one short clause: `after 9 steps in 250s`, `at step 4/9 (...): ...`. */
+    headline: string;
     /** Step index (0-based) at which it was aborted. */
     abortedAtStep?: number;
     steps: StepRecord[];
@@ -98,3 +118,25 @@ export interface RolloutResult {
 
 /** One progress line, for stderr. */
 export type Reporter = (line: string) => void;
+
+/**
+ * What happened in a run, as data: Kubernetes events and webhook notifications are made from
+ * these. `at` is seconds since the start of the run.
+ */
+export type RolloutEvent =
+    | { type: "Started"; app: string; at: number; steps: number; deadlineSeconds: number }
+    | {
+          type: "StepStarted";
+          app: string;
+          at: number;
+          step: number;
+          of: number;
+          description: string;
+          weight: number;
+      }
+    | { type: "Measured"; app: string; at: number; measurement: Measurement }
+    | { type: "Promoted"; app: string; at: number; reason: string }
+    | { type: "RolledBack"; app: string; at: number; step: number; reason: string };
+
+/** Receives events; must not throw or block (adapters queue and send in the background). */
+export type EventSink = (event: RolloutEvent) => void;

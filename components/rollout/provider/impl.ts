@@ -3,13 +3,13 @@
 // loads this module inside each provider method, so the serialized providers capture nothing
 // but two paths.
 import type * as pulumi from "@pulumi/pulumi";
-import { fmt } from "../core/analysis";
 import { sameJson } from "../core/canonicalJson";
 import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
+import { summarize, verdictLine } from "../core/evidence";
 import { appOfCanary } from "../core/names";
-import { describeStep } from "../core/plan";
+import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
 import {
@@ -30,6 +30,8 @@ const PROVIDER_KEY = "__provider";
 /** Never a reason for a diff: secrets (not in outputs) and the provider's serialized code. */
 const NOT_DIFFED: readonly string[] = [...SECRET_INPUTS, PROVIDER_KEY];
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How long a finished run waits for its Kubernetes events and notifications to go out. */
+const EVIDENCE_FLUSH_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
 // check and diff: pure.
@@ -85,6 +87,7 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
         deadlineSeconds: news.deadlineSeconds,
         metrics: news.metrics,
         judge: news.judge,
+        notifications: news.notifications,
     };
     const scrape = news.scrapeIntervalSeconds;
     if ([...Object.values(spec), scrape].every((v) => v !== UNKNOWN)) {
@@ -121,6 +124,8 @@ function inputOf(path: string): string {
 export function diffRollout(stored: object, news: RolloutInputs): pulumi.dynamic.DiffResult {
     const olds = readRolloutState(stored);
     const canary = news.templateHash !== olds.promotedHash;
+    // Preview runs diff: say what `pulumi up` will do (stderr lines show in preview's output).
+    console.error(describePlan(news, canary));
     return {
         changes: changedInputs(olds, news).length > 0,
         replaces: [],
@@ -206,13 +211,24 @@ async function connect(inputs: RolloutInputs) {
         },
         kc,
     );
-    return { cluster, source };
+    return { cluster, source, kc };
 }
 
-/** Runs the canary and returns its evidence; throws with the reason when it is rolled back. */
+/** Runs the canary and returns its evidence, promoted or rolled back. */
 async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
-    const { cluster, source } = conn;
+    const { cluster, source, kc } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
+    const { kubeEvents } = await import("../adapters/events");
+    const { webhooks } = await import("../adapters/webhooks");
+    const events = kubeEvents(kc, inputs, log);
+    const hooks = webhooks(
+        inputs.notifications ?? [],
+        inputs.notificationUrls ?? {},
+        log,
+        inputs.app,
+    );
+    const sinks = [events.sink, hooks.sink];
+    const queues = [events.queue, ...hooks.queues];
     const clock = hostClock();
     const startedAt = new Date().toISOString();
     const result = await runRollout(
@@ -228,31 +244,30 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
             workloads: cluster,
             clock,
             report: log,
+            events: (e) => sinks.forEach((sink) => sink(e)),
         },
     );
+    // Evidence that leaves the process gets a few more seconds, never more.
+    await Promise.all(queues.map((q) => q.flush(EVIDENCE_FLUSH_MS)));
     if (clock.orphaned()) {
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.
         throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
-    if (result.verdict !== "Promoted") {
-        throw new Error(`${result.reason}\n${summarize(evidence)}`);
-    }
+    log(`[canary ${inputs.app}] ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);
     return evidence;
 }
 
-/** The evidence as a short table for the failure message and the demo. */
-export function summarize(e: RunEvidence): string {
-    const lines = [`evidence (started ${e.startedAt}, ${e.durationSeconds}s):`];
-    for (const m of e.measurements) {
-        const step = e.steps[m.step]?.step;
-        lines.push(
-            `  t=${m.atSeconds}s step ${m.step + 1}${step ? ` ${describeStep(step)}` : ""} weight ${m.weight}% ` +
-                `${m.metric}=${fmt(m.value)}${m.requests !== undefined ? ` (${fmt(m.requests)} req)` : ""} ${m.phase}: ${m.message}`,
-        );
+/** Writes the run's report; says where, or why not (a report never changes a verdict). */
+async function report(evidence: RunEvidence, inputs: RolloutInputs): Promise<string> {
+    try {
+        const { reportDir, writeReport } = await import("../adapters/report");
+        const paths = await writeReport(evidence, reportDir(inputs.namespace, inputs.app));
+        return `report: ${paths.html} (Markdown summary: ${paths.markdown})`;
+    } catch (e) {
+        return `no report written: ${(e as Error).message}`;
     }
-    return lines.join("\n");
 }
 
 /**
@@ -263,30 +278,39 @@ export function summarize(e: RunEvidence): string {
 export async function createRollout(
     inputs: RolloutInputs,
 ): Promise<{ id: string; outs: RolloutOutputs }> {
-    return scrubbed(await secretsOf(inputs), async (log) => ({
-        id: `${inputs.namespace}/${inputs.app}`,
-        outs: await firstRun(inputs, await connect(inputs), log),
-    }));
+    return scrubbed(await secretsOf(inputs), async (log) => {
+        const conn = await connect(inputs);
+        let lastRun: RunEvidence | null = null;
+        if (await needsCanary(inputs, conn, log)) {
+            lastRun = await canary(inputs, conn, log);
+            if (lastRun.verdict !== "Promoted") {
+                // No previous state to keep: fail the create, so the next `pulumi up` creates and
+                // retries. The reason and the evidence are in the message.
+                throw new Error(`${lastRun.reason}\n${summarize(lastRun)}`);
+            }
+        }
+        return {
+            id: `${inputs.namespace}/${inputs.app}`,
+            outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun),
+        };
+    });
 }
 
-/** A run where the state knows of no stable Deployment at this place. */
-async function firstRun(
-    inputs: RolloutInputs,
-    conn: Connection,
-    log: Log,
-): Promise<RolloutOutputs> {
+/**
+ * Where the state knows of no stable Deployment: a canary runs only against a stable Deployment
+ * of this app that runs another template. Otherwise traffic goes to stable and it says why.
+ */
+async function needsCanary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<boolean> {
     const { cluster } = conn;
     const existing = await cluster.stableTemplateHash();
-    let lastRun: RunEvidence | null = null;
     if (existing === undefined || existing === inputs.templateHash) {
         log(
             `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
         );
         await resetToStable({ router: cluster, workloads: cluster });
-    } else {
-        lastRun = await canary(inputs, conn, log);
+        return false;
     }
-    return rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun);
+    return true;
 }
 
 /**
@@ -295,18 +319,20 @@ async function firstRun(
  * struct type"); JSON drops undefined fields and turns NaN into null.
  */
 export function rolloutOutputs(
-    inputs: RolloutInputs,
+    inputs: RolloutInputs | RolloutOutputs,
     promotedTemplate: Record<string, unknown>,
     promotedHash: string,
     lastRun: RunEvidence | null,
+    lastPromotedRun: RunEvidence | null,
 ): RolloutOutputs {
     return JSON.parse(
         JSON.stringify({
-            ...publicInputs(inputs),
+            ...publicInputs(inputs as RolloutInputs),
             stateVersion: ROLLOUT_STATE_VERSION,
             promotedTemplate,
             promotedHash,
             lastRun,
+            lastPromotedRun,
         }),
     );
 }
@@ -329,18 +355,37 @@ export async function updateRollout(
         if (news.templateHash === olds.promotedHash) {
             // Steps, analysis or credentials changed, not the pod template: no canary run.
             await resetToStable({ router: cluster, workloads: cluster });
+            const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
             return {
-                outs: rolloutOutputs(news, olds.promotedTemplate, olds.promotedHash, olds.lastRun),
+                outs: rolloutOutputs(
+                    news,
+                    promotedTemplate,
+                    promotedHash,
+                    lastRun,
+                    lastPromotedRun,
+                ),
             };
         }
         if (olds.namespace !== news.namespace || olds.stableDeployment !== news.stableDeployment) {
-            return { outs: await firstRun(news, conn, log) };
-        }
-        if ((await cluster.stableTemplateHash()) === undefined) {
+            if (!(await needsCanary(news, conn, log))) {
+                return { outs: rolloutOutputs(news, news.template, news.templateHash, null, null) };
+            }
+        } else if ((await cluster.stableTemplateHash()) === undefined) {
             throw new Error(missingStable(news, olds));
         }
-        const lastRun = await canary(news, conn, log);
-        return { outs: rolloutOutputs(news, news.template, news.templateHash, lastRun) };
+        const run = await canary(news, conn, log);
+        if (run.verdict === "Promoted") {
+            return { outs: rolloutOutputs(news, news.template, news.templateHash, run, run) };
+        }
+        // Rolled back: the update succeeds, so the evidence is kept in state and in the stack's
+        // outputs, but the outputs keep the previous inputs and promoted template. Stable is not
+        // touched (its template follows promotedTemplate); the next `pulumi up` with the same
+        // config sees a change and retries; reverting the config is no change. CanaryApp fails
+        // the `pulumi up` with the reason (it sees lastRun rolled back for the template it asked
+        // for).
+        log(summarize(run));
+        const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
+        return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
     });
 }
 

@@ -110,15 +110,27 @@ export class CanaryRollout extends pulumi.dynamic.Resource {
     declare readonly promotedTemplate: pulumi.Output<Record<string, unknown>>;
     declare readonly promotedHash: pulumi.Output<string>;
     declare readonly lastRun: pulumi.Output<RolloutOutputs["lastRun"]>;
+    declare readonly lastPromotedRun: pulumi.Output<RolloutOutputs["lastPromotedRun"]>;
 
     constructor(name: string, args: Inputs<RolloutInputs>, opts?: pulumi.CustomResourceOptions) {
         super(
             rolloutProvider(),
             name,
-            { ...args, promotedTemplate: undefined, promotedHash: undefined, lastRun: undefined },
+            {
+                ...args,
+                promotedTemplate: undefined,
+                promotedHash: undefined,
+                lastRun: undefined,
+                lastPromotedRun: undefined,
+            },
             {
                 ...opts,
-                additionalSecretOutputs: ["kubeconfig", "prometheusToken", "prometheusPassword"],
+                additionalSecretOutputs: [
+                    "kubeconfig",
+                    "prometheusToken",
+                    "prometheusPassword",
+                    "notificationUrls",
+                ],
             },
             "progressive-delivery",
             "CanaryRollout",

@@ -11,6 +11,9 @@ import {
     METRIC_KEYS,
     METRICS,
     MetricSpec,
+    NOTIFICATION_KEYS,
+    NOTIFICATIONS,
+    NotificationSpec,
     ROLLOUT_KEYS,
     RolloutSpec,
     SPEC_DEFAULTS,
@@ -41,6 +44,7 @@ export function resolveSpec(
         steps: resolveSteps(c, r.steps ?? d.steps),
         deadlineSeconds: duration(c, "rollout.deadline", r.deadline, d.deadline),
         metrics,
+        notifications: resolveNotifications(c, r.notifications),
         judge: {
             enabled: j.enabled ?? d.judge.enabled,
             tolerance: j.tolerance ?? d.judge.tolerance,
@@ -62,6 +66,24 @@ export function resolveSpec(
         path === outer || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`);
     const rules = checkSpec(spec, ctx).filter((p) => !reported.some((r) => within(p.path, r)));
     return { spec, problems: [...c.problems, ...rules] };
+}
+
+function resolveNotifications(c: Checker, value: unknown): NotificationSpec[] {
+    if (value === undefined || value === null) {
+        return [];
+    }
+    if (!Array.isArray(value)) {
+        return value as NotificationSpec[]; // checkSpec names the problem
+    }
+    const d = SPEC_DEFAULTS.notification;
+    return value.map((raw, i) => {
+        const n = c.object(`${NOTIFICATIONS}[${i}]`, raw, NOTIFICATION_KEYS);
+        return {
+            name: n.name,
+            format: n.format ?? d.format,
+            events: n.events ?? d.events,
+        } as NotificationSpec;
+    });
 }
 
 /** A duration in seconds; NaN (reported here, skipped by the rules) when malformed. */
@@ -98,6 +120,8 @@ function resolveMetric(c: Checker, path: string, value: unknown): MetricSpec {
         minRequests: (m.minRequests ?? d.minRequests) as number,
         windowSeconds: duration(c, `${path}.window`, m.window, d.window),
         failureStatus: (m.failureStatus ?? d.failureStatus) as string,
+        // Only when written: state from before `range` existed stays the same (state.ts).
+        ...(m.range != null ? { range: m.range as [number, number] } : {}),
     };
 }
 

@@ -1,8 +1,7 @@
 // checkSpec: every rule on a normalized spec. Pure; tolerant of any input shape, because the
 // provider receives whatever a program passed to CanaryRollout.
 import { Checker, formatSeconds, Problem, Raw, show } from "../check";
-import { parseCondition } from "../condition";
-import { ARG_NAMES, unknownArgs } from "../queries";
+import { checkCondition, checkQuery, checkRange } from "./metricRules";
 import {
     BOUNDS,
     DNS_LABEL,
@@ -12,6 +11,10 @@ import {
     METRICS,
     MetricSpec,
     MIN_SCRAPES_PER_WINDOW,
+    NOTIFICATIONS,
+    NOTIFY_EVENTS,
+    NOTIFY_FORMATS,
+    NotificationSpec,
     RolloutSpec,
     SPEC_DEFAULTS,
     SpecContext,
@@ -46,6 +49,7 @@ export function checkSpec(spec: RolloutSpec, ctx: SpecContext): Problem[] {
         }
     });
     const judge = checkJudge(c, spec.judge);
+    checkNotifications(c, spec.notifications);
     if (metrics.length === 0 && !judge.enabled && steps.some((s) => "analysis" in s)) {
         c.fail(
             "rollout.analysis",
@@ -138,32 +142,13 @@ function checkMetric(c: Checker, path: string, value: unknown, ctx: SpecContext)
         fix: "use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
     });
     for (const k of ["query", "requestsQuery"] as const) {
-        const q = c.string(`${path}.${k}`, m[k] ?? "", "", {
-            re: /\S/,
-            fix: "remove it to use the default, or write a PromQL query",
-        });
-        const unknown = unknownArgs(q);
-        if (unknown.length > 0) {
-            c.fail(
-                `${path}.${k}`,
-                `uses unknown args ${unknown.map((u) => `{{args.${u}}}`).join(", ")}; known are ${ARG_NAMES.map((a) => `{{args.${a}}}`).join(", ")}`,
-            );
-        }
-        if (/\birate\s*\(/.test(q)) {
-            c.fail(
-                `${path}.${k}`,
-                "uses irate(), which looks at the last two samples only and flaps on noise; use rate() over {{args.window}}",
-            );
-        }
+        checkQuery(c, `${path}.${k}`, m[k]);
     }
+    const range = checkRange(c, `${path}.range`, m.range);
     for (const k of ["successCondition", "failureCondition"] as const) {
         const s = m[k] === undefined ? undefined : c.optionalString(`${path}.${k}`, m[k]);
         if (s) {
-            try {
-                parseCondition(s);
-            } catch (e) {
-                c.fail(`${path}.${k}`, (e as Error).message);
-            }
+            checkCondition(c, `${path}.${k}`, s, range, m.range !== undefined);
         }
     }
     if (m.successCondition == null && m.failureCondition == null) {
@@ -217,6 +202,57 @@ function checkMetric(c: Checker, path: string, value: unknown, ctx: SpecContext)
             `${show(m.failureStatus)} is not supported: use "5.." (server errors fail the canary) or "[45].." (client errors too)`,
         );
     }
+}
+
+function checkNotifications(c: Checker, value: unknown): void {
+    if (value === undefined) {
+        return; // state written before notifications existed
+    }
+    if (!Array.isArray(value)) {
+        c.fail(
+            NOTIFICATIONS,
+            `must be a list of webhooks such as [{name: "slack", format: "slack"}], got ${show(value)}`,
+        );
+        return;
+    }
+    const names: unknown[] = [];
+    value.forEach((raw, i) => {
+        const at = `${NOTIFICATIONS}[${i}]`;
+        const n = (raw && typeof raw === "object" ? raw : {}) as Partial<NotificationSpec>;
+        const name = c.string(`${at}.name`, n.name ?? "", "", {
+            re: DNS_LABEL,
+            fix: "name the webhook (lower-case letters, digits and '-'), e.g. \"slack\"; its URL is the secret progressive-delivery:notificationUrls.NAME",
+        });
+        if (names.includes(name)) {
+            c.fail(
+                `${at}.name`,
+                `${show(name)} is used by another notification; give each its own name`,
+            );
+        }
+        names.push(name);
+        if (!(NOTIFY_FORMATS as readonly unknown[]).includes(n.format)) {
+            c.fail(
+                `${at}.format`,
+                `${show(n.format)} is not supported: use "json" (the event as JSON) or "slack" (Slack's incoming webhook)`,
+            );
+        }
+        const events = n.events;
+        if (!Array.isArray(events) || events.length === 0) {
+            c.fail(
+                `${at}.events`,
+                `must be a non-empty list of ${NOTIFY_EVENTS.join(", ")}, got ${show(events)}`,
+            );
+        } else {
+            events
+                .filter((e) => !(NOTIFY_EVENTS as readonly unknown[]).includes(e))
+                .forEach((e) =>
+                    c.fail(
+                        `${at}.events`,
+                        `${show(e)} is not an event; use ${NOTIFY_EVENTS.join(", ")}`,
+                    ),
+                );
+        }
+    });
 }
 
 /** The judge's rules; its parameters must make the test mean something (alpha 0 never rolls back). */

@@ -39,7 +39,15 @@ export interface MetricSpec extends MetricLimits {
     /** The rate window; never shorter than MIN_SCRAPES_PER_WINDOW scrape intervals. */
     windowSeconds: number;
     failureStatus: string;
+    /**
+     * [min, max] of the values the query can return; a value outside is an Error, never a
+     * pass. Unset: METRIC_RANGE, a success rate's. Absent from state unless the user set it.
+     */
+    range?: [number, number];
 }
+
+/** The values of a metric that declares no range: a success rate's. */
+export const METRIC_RANGE: [number, number] = [0, 1];
 
 /** The comparative judge (judge.ts), normalized. */
 export interface JudgeSpec {
@@ -56,11 +64,30 @@ export interface JudgeSpec {
     minRequests: number;
 }
 
+/** The events a notification can be sent for (RolloutEvent's types). */
+export const NOTIFY_EVENTS = [
+    "Started",
+    "StepStarted",
+    "Measured",
+    "Promoted",
+    "RolledBack",
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+export const NOTIFY_FORMATS = ["json", "slack"] as const;
+
+/** A webhook to notify; its URL is a secret, kept apart under the same name. */
+export interface NotificationSpec {
+    name: string;
+    format: (typeof NOTIFY_FORMATS)[number];
+    events: NotifyEvent[];
+}
+
 export interface RolloutSpec {
     steps: Step[];
     deadlineSeconds: number;
     metrics: MetricSpec[];
     judge: JudgeSpec;
+    notifications: NotificationSpec[];
 }
 
 /** What the rules need to know about the world around the spec. */
@@ -113,6 +140,10 @@ export const SPEC_DEFAULTS = {
         window: "5m",
         failureStatus: "5..",
     },
+    notification: {
+        format: "json",
+        events: ["Started", "StepStarted", "Promoted", "RolledBack"] as NotifyEvent[],
+    },
     judge: {
         enabled: false,
         tolerance: 0.01,
@@ -123,7 +154,7 @@ export const SPEC_DEFAULTS = {
 };
 
 /** The keys a user may write, at each level of the `rollout` key. */
-export const ROLLOUT_KEYS = ["steps", "deadline", "analysis"];
+export const ROLLOUT_KEYS = ["steps", "deadline", "analysis", "notifications"];
 export const ANALYSIS_KEYS = ["metrics", "judge"];
 export const METRIC_KEYS = [
     "name",
@@ -139,6 +170,7 @@ export const METRIC_KEYS = [
     "minRequests",
     "window",
     "failureStatus",
+    "range",
 ];
 export const JUDGE_KEYS = [
     "enabled",
@@ -148,6 +180,8 @@ export const JUDGE_KEYS = [
     "interval",
     "minRequests",
 ];
+export const NOTIFICATION_KEYS = ["name", "format", "events"];
+export const NOTIFICATIONS = "rollout.notifications";
 export const STEP_KINDS = ["setWeight", "pause", "analysis"];
 
 export const METRICS = "rollout.analysis.metrics";

@@ -2,6 +2,12 @@ import * as assert from "assert";
 import { DEFAULTS, validateConfig } from "../../../../components/config";
 
 const P = "progressive-delivery:";
+const ALLOWED =
+    "allowed are numbers, result, result[0], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max";
+const ARGS =
+    "{{args.namespace}}, {{args.service}}, {{args.stableService}}, {{args.ingress}}, {{args.failureStatus}}, {{args.window}}";
+const LATENCY =
+    'histogram_quantile(0.99, sum by (le) (rate(http_duration_seconds_bucket{service="{{args.service}}"}[{{args.window}}])))';
 
 /** Validates a config that differs from the defaults in one place and returns its problems. */
 function problems(raw: Parameters<typeof validateConfig>[0]): string[] {
@@ -54,7 +60,7 @@ describe("config: each invalid value has an exact message", () => {
         [
             "unknown top-level key",
             { keys: ["app", "replica"] },
-            `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword (see the config reference in README.md)`,
+            `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)`,
         ],
         [
             "unknown nested key",
@@ -194,11 +200,17 @@ describe("config: each invalid value has an exact message", () => {
         [
             "condition calling code",
             { rollout: { analysis: { metrics: [{ successCondition: "require('fs')" }] } } },
-            `${P}rollout.analysis.metrics[0].successCondition: "require('fs')" uses a call to an unknown function; allowed are numbers, result, result[N], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max`,
+            `${P}rollout.analysis.metrics[0].successCondition: "require('fs')" uses a call to an unknown function; allowed are numbers, result, result[0], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max`,
         ],
         [
             "irate in a query",
-            { rollout: { analysis: { metrics: [{ query: "sum(irate(x[1m]))" }] } } },
+            {
+                rollout: {
+                    analysis: {
+                        metrics: [{ query: 'sum(irate(x{service="{{args.service}}"}[1m]))' }],
+                    },
+                },
+            },
             `${P}rollout.analysis.metrics[0].query: uses irate(), which looks at the last two samples only and flaps on noise; use rate() over {{args.window}}`,
         ],
         [
@@ -236,6 +248,113 @@ describe("config: each invalid value has an exact message", () => {
             "metric without any condition",
             { rollout: { analysis: { metrics: [{ successCondition: null }] } } },
             `${P}rollout.analysis.metrics[0]: needs a successCondition or a failureCondition, e.g. "result[0] >= 0.95"`,
+        ],
+        // Conditions: only own, allow-listed names, and they must depend on the result.
+        ...(
+            [
+                ["constructor(result)", "uses a call to an unknown function"],
+                ["!hasOwnProperty(result)", "uses a call to an unknown function"],
+                ["toString(result) != 0", "uses a call to an unknown function"],
+                ["valueOf(result) > 0", "uses a call to an unknown function"],
+            ] as const
+        ).map(
+            ([condition, what]) =>
+                [
+                    `condition calling ${condition.replace(/\W.*$/, "") || condition}`,
+                    { rollout: { analysis: { metrics: [{ successCondition: condition }] } } },
+                    `${P}rollout.analysis.metrics[0].successCondition: "${condition}" ${what}; ${ALLOWED}`,
+                ] as [string, Parameters<typeof validateConfig>[0], string],
+        ),
+        [
+            "a condition that is always true",
+            { rollout: { analysis: { metrics: [{ successCondition: "true" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "true" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"`,
+        ],
+        [
+            "a condition comparing constants",
+            { rollout: { analysis: { metrics: [{ failureCondition: "1 > 0" }] } } },
+            `${P}rollout.analysis.metrics[0].failureCondition: "1 > 0" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"`,
+        ],
+        [
+            "a condition always true on a success rate",
+            { rollout: { analysis: { metrics: [{ successCondition: "result[0] >= 0" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[0] >= 0" is always true for values in the metric's range [0, 1] (a success rate's: the metric declares no range), so it does not depend on the result; compare result with a limit inside the range, e.g. "result[0] >= 0.95", or declare the range of the query's values, e.g. range: [0, 60] for a latency in seconds`,
+        ],
+        [
+            "a percentage against a success rate",
+            { rollout: { analysis: { metrics: [{ successCondition: "result[0] >= 95" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[0] >= 95" is always false for values in the metric's range [0, 1] (a success rate's: the metric declares no range), so it does not depend on the result; compare result with a limit inside the range, e.g. "result[0] >= 0.95", or declare the range of the query's values, e.g. range: [0, 60] for a latency in seconds`,
+        ],
+        [
+            "a limit outside the declared range",
+            {
+                rollout: {
+                    analysis: {
+                        metrics: [
+                            { query: LATENCY, successCondition: "result[0] < 300", range: [0, 60] },
+                        ],
+                    },
+                },
+            },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[0] < 300" is always true for values in the metric's range [0, 60], so it does not depend on the result; compare result with a limit inside the range, or widen the range`,
+        ],
+        [
+            "a condition reading a second series",
+            { rollout: { analysis: { metrics: [{ successCondition: "result[1] >= 0.95" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[1] >= 0.95" reads result[1], a series after the first, but a metric's query returns exactly one series; use result[0]`,
+        ],
+        [
+            "a condition that is a number",
+            { rollout: { analysis: { metrics: [{ successCondition: "result[0]" }] } } },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[0]" is a number, not true or false; compare it with a limit, e.g. "result[0] >= 0.95"`,
+        ],
+        ...([[1, 0], "0-1", [0], [0, "1"], [0, 0]] as unknown[]).map(
+            (range) =>
+                [
+                    `range ${JSON.stringify(range)}`,
+                    { rollout: { analysis: { metrics: [{ range }] } } },
+                    `${P}rollout.analysis.metrics[0].range: must be [min, max], two numbers with min below max (the values the query can return), e.g. [0, 1] for a success rate or [0, 60] for a latency in seconds; got ${JSON.stringify(range)}`,
+                ] as [string, Parameters<typeof validateConfig>[0], string],
+        ),
+        // Queries: well-formed placeholders, scoped to the canary, short enough for a URL.
+        [
+            "a query that ignores the canary",
+            { rollout: { analysis: { metrics: [{ query: "vector(1)" }] } } },
+            `${P}rollout.analysis.metrics[0].query: "vector(1)" uses neither {{args.service}} nor {{args.ingress}}, so it does not measure the canary (vector(1) would pass every canary); select the canary's series, e.g. nginx_ingress_controller_requests{namespace="{{args.namespace}}",service="{{args.service}}"}`,
+        ],
+        [
+            "a requests query that ignores the canary",
+            { rollout: { analysis: { metrics: [{ requestsQuery: "vector(1000)" }] } } },
+            `${P}rollout.analysis.metrics[0].requestsQuery: "vector(1000)" uses neither {{args.service}} nor {{args.ingress}}, so it does not measure the canary (vector(1) would pass every canary); select the canary's series, e.g. nginx_ingress_controller_requests{namespace="{{args.namespace}}",service="{{args.service}}"}`,
+        ],
+        ...[
+            ['sum(rate(x{service="{{args.service}"}[{{args.window}}]))', '"{{args.service}"'],
+            ['sum(rate(x{service="{args.service}}"}[{{args.window}}]))', '"{args.service}}"'],
+            ['sum(rate(x{service="{{args.service}}"}[{{window}}]))', '"{{window}}"'],
+            [
+                'sum(rate(x{service="{{args.service}}",ns="args.namespace"}[5m]))',
+                '"args.namespace"',
+            ],
+        ].map(
+            ([query, piece]) =>
+                [
+                    `a malformed placeholder ${piece}`,
+                    { rollout: { analysis: { metrics: [{ query }] } } },
+                    `${P}rollout.analysis.metrics[0].query: has ${piece}, which is not a placeholder and would reach Prometheus as written; write each arg as {{args.NAME}}, one of ${ARGS}`,
+                ] as [string, Parameters<typeof validateConfig>[0], string],
+        ),
+        [
+            "a query too long for a URL",
+            {
+                rollout: {
+                    analysis: {
+                        metrics: [
+                            { query: `sum(x{service="{{args.service}}"})${" + 1".repeat(1000)}` },
+                        ],
+                    },
+                },
+            },
+            `${P}rollout.analysis.metrics[0].query: is 4034 characters long, more than 4000: queries are sent in a URL, which API servers and proxies cut at 8 KiB; shorten it, e.g. with a recording rule`,
         ],
         [
             "judge tolerance out of range",
@@ -299,6 +418,40 @@ describe("config: each invalid value has an exact message", () => {
             "an unbounded Prometheus timeout",
             { monitoring: { prometheus: { timeout: "1h" } } },
             `${P}monitoring.prometheus.timeout: must be at most 5m, got 1h; a query that takes longer holds the whole analysis`,
+        ],
+        [
+            "a notification without its secret URL",
+            { rollout: { notifications: [{ name: "slack", format: "slack" }] } },
+            `${P}rollout.notifications: names "slack", but notificationUrls.slack is not set; set it with \`pulumi config set --secret --path notificationUrls.slack https://...\``,
+        ],
+        [
+            "a webhook URL that is not http(s): the secret is not echoed",
+            {
+                rollout: { notifications: [{ name: "ops" }] },
+                notificationUrls: { ops: "ftp://user:hunter2@example.com" },
+            },
+            `${P}notificationUrls.ops: is not an http(s) URL (the value is a secret and not shown); set it with \`pulumi config set --secret --path notificationUrls.ops https://...\``,
+        ],
+        [
+            "a webhook URL no notification uses",
+            { notificationUrls: { ops: "https://example.com/hook" } },
+            `${P}notificationUrls.ops: is set, but no rollout.notifications entry is named "ops"; add {name: "ops"} there or remove the URL`,
+        ],
+        [
+            "an unknown notification format",
+            {
+                rollout: { notifications: [{ name: "ops", format: "teams" }] },
+                notificationUrls: { ops: "https://example.com/hook" },
+            },
+            `${P}rollout.notifications[0].format: "teams" is not supported: use "json" (the event as JSON) or "slack" (Slack's incoming webhook)`,
+        ],
+        [
+            "an unknown notification event",
+            {
+                rollout: { notifications: [{ name: "ops", events: ["Paused"] }] },
+                notificationUrls: { ops: "https://example.com/hook" },
+            },
+            `${P}rollout.notifications[0].events: "Paused" is not an event; use Started, StepStarted, Measured, Promoted, RolledBack`,
         ],
         [
             "an unbounded pause deadline",

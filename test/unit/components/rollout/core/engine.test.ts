@@ -2,13 +2,13 @@ import * as assert from "assert";
 import { DEFAULTS, validateConfig } from "../../../../../components/config";
 import { RolloutPlan, runRollout } from "../../../../../components/rollout/core/engine";
 import { stepsOf } from "../../../../support/spec";
-import { Metric } from "../../../../../components/rollout/core/types";
+import { EventSink, Metric, RolloutEvent } from "../../../../../components/rollout/core/types";
 import { FakeClock, RecordingCluster, scriptedMetric } from "../../../../support/fakes";
 
 // The shipped defaults: 20/40/60/80% with 1m pauses, then one analysis.
 const TUTORIAL_STEPS = stepsOf(DEFAULTS.rollout.steps);
 
-function setup(metric: Metric, opts: Partial<RolloutPlan> = {}) {
+function setup(metric: Metric, opts: Partial<RolloutPlan> = {}, events?: EventSink) {
     const clock = new FakeClock();
     const cluster = new RecordingCluster();
     const lines: string[] = [];
@@ -26,6 +26,7 @@ function setup(metric: Metric, opts: Partial<RolloutPlan> = {}) {
             workloads: cluster,
             clock,
             report: (l) => lines.push(l),
+            events,
         });
     return { clock, cluster, lines, run };
 }
@@ -202,5 +203,47 @@ describe("rollout/engine with the shipped default metric", () => {
         const r = await run();
         assert.strictEqual(r.verdict, "Promoted", r.reason);
         assert.strictEqual(r.measurements[0].atSeconds, 60);
+    });
+});
+
+describe("rollout/engine events", () => {
+    it("emits the run as data: start, each step, each measurement, the verdict", async () => {
+        const metric = scriptedMetric(["Successful", "Failed"]);
+        const steps = stepsOf([
+            { setWeight: 20 },
+            { pause: { duration: "15s" } },
+            { analysis: {} },
+        ]);
+        const events: RolloutEvent[] = [];
+        const { run } = setup(metric, { steps }, (e) => events.push(e));
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.deepStrictEqual(
+            events.map((e) =>
+                e.type === "Measured"
+                    ? `${e.type} ${e.measurement.phase} at ${e.at}s`
+                    : e.type === "StepStarted"
+                      ? `${e.type} ${e.step + 1}/${e.of} ${e.description} weight ${e.weight}`
+                      : `${e.type} at ${e.at}s`,
+            ),
+            [
+                "Started at 0s",
+                "StepStarted 1/3 setWeight 20% weight 20",
+                "StepStarted 2/3 pause 15s weight 20",
+                "Measured Successful at 0s",
+                "Measured Failed at 10s",
+                "RolledBack at 10s",
+            ],
+        );
+        const last = events[events.length - 1];
+        assert.ok(last.type === "RolledBack" && last.reason === r.reason && last.step === 1);
+    });
+
+    it("a sink that throws changes nothing", async () => {
+        const metric = scriptedMetric(["Successful"]);
+        const { run } = setup(metric, {}, () => {
+            throw new Error("sink down");
+        });
+        assert.strictEqual((await run()).verdict, "Promoted");
     });
 });

@@ -1,5 +1,10 @@
 import * as assert from "assert";
-import { canaryReplicas, weightsOf } from "../../../../../components/rollout/core/plan";
+import {
+    canaryReplicas,
+    describePlan,
+    expectedSeconds,
+    weightsOf,
+} from "../../../../../components/rollout/core/plan";
 import { resolveSpec } from "../../../../../components/rollout/core/spec";
 
 describe("rollout/plan", () => {
@@ -43,5 +48,28 @@ describe("rollout/plan", () => {
             }
         }
         assert.ok(accepted > 50, `only ${accepted} generated plans were accepted`);
+    });
+});
+
+describe("rollout/plan preview line", () => {
+    const { spec } = resolveSpec(undefined, { scrapeIntervalSeconds: 30 });
+    const plan = { app: "demo", templateHash: "5104a0c0ff3aafcdaed5", ...spec };
+
+    it("the tutorial's plan takes its pauses plus one analysis interval when healthy", () => {
+        assert.strictEqual(expectedSeconds(plan), 4 * 60 + 60);
+    });
+
+    it("says that a canary will run, with its steps, analysis, duration and deadline", () => {
+        assert.strictEqual(
+            describePlan(plan, true),
+            "[canary demo] preview: a canary will run for template 5104a0c0ff3a: setWeight 20% -> pause 60s -> setWeight 40% -> pause 60s -> setWeight 60% -> pause 60s -> setWeight 80% -> pause 60s -> analysis (1 successful measurement); analysis: success-rate every 60s (result[0] >= 0.95); about 300s if healthy, rolled back at the latest after the deadline of 1800s",
+        );
+    });
+
+    it("says that no canary will run when the template is unchanged", () => {
+        assert.strictEqual(
+            describePlan(plan, false),
+            "[canary demo] preview: no canary will run: the pod template is unchanged (5104a0c0ff3a)",
+        );
     });
 });

@@ -211,6 +211,38 @@ describe("rollout/spec checkSpec (what the provider's check runs)", () => {
         );
     });
 
+    it("a metric's range: absent unless written, then checked with its conditions", () => {
+        // A malformed range is reported alone: the conditions are not judged against a guess.
+        const [plain] = resolveSpec(undefined, CTX).spec.metrics;
+        assert.ok(!("range" in plain), "no range in state unless the user wrote one");
+        const { spec, problems } = resolveSpec(
+            { analysis: { metrics: [{ range: [0, 100], successCondition: "result[0] >= 95" }] } },
+            CTX,
+        );
+        assert.deepStrictEqual(problems, []);
+        assert.deepStrictEqual(spec.metrics[0].range, [0, 100]);
+        const handBuilt: RolloutSpec = {
+            ...good,
+            metrics: [
+                { ...good.metrics[0], range: [5, 5], successCondition: "result[0] >= 95" },
+                {
+                    ...good.metrics[0],
+                    name: "latency",
+                    query: "vector(1)",
+                    successCondition: "1 > 0",
+                },
+            ],
+        };
+        assert.deepStrictEqual(
+            checkSpec(handBuilt, CTX).map((p) => `${p.path}: ${p.message}`),
+            [
+                "rollout.analysis.metrics[0].range: must be [min, max], two numbers with min below max (the values the query can return), e.g. [0, 1] for a success rate or [0, 60] for a latency in seconds; got [5,5]",
+                `rollout.analysis.metrics[1].query: "vector(1)" uses neither {{args.service}} nor {{args.ingress}}, so it does not measure the canary (vector(1) would pass every canary); select the canary's series, e.g. nginx_ingress_controller_requests{namespace="{{args.namespace}}",service="{{args.service}}"}`,
+                'rollout.analysis.metrics[1].successCondition: "1 > 0" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+            ],
+        );
+    });
+
     it("tolerates any shape without throwing", () => {
         for (const junk of [{}, { steps: 5, metrics: "x", judge: null }, { metrics: [null] }]) {
             const found = checkSpec(junk as unknown as RolloutSpec, CTX);

@@ -5,7 +5,6 @@ import {
     diffCompletion,
     diffRollout,
     rolloutOutputs,
-    summarize,
 } from "../../../../../components/rollout/provider/impl";
 import type { RolloutInputs, RolloutOutputs } from "../../../../../components/rollout/core/state";
 
@@ -25,6 +24,7 @@ const inputs: RolloutInputs = {
     deadlineSeconds: 600,
     metrics: config.rollout.metrics,
     judge: config.rollout.judge,
+    notifications: [],
     scrapeIntervalSeconds: 30,
     prometheus: { url: "http://p:9090", timeoutSeconds: 10 },
     kubeconfig: "secret-kubeconfig",
@@ -33,10 +33,11 @@ const inputs: RolloutInputs = {
 const { kubeconfig: _k, prometheusToken: _t, ...pub } = inputs;
 const olds: RolloutOutputs = {
     ...pub,
-    stateVersion: 1,
+    stateVersion: 2,
     promotedTemplate: inputs.template,
     promotedHash: "h1",
     lastRun: null,
+    lastPromotedRun: null,
 };
 
 describe("rollout provider: check and diff are pure", () => {
@@ -108,7 +109,7 @@ describe("rollout provider: check and diff are pure", () => {
                 ],
                 [
                     "metrics",
-                    'rollout.analysis.metrics[0].failureCondition: "result >> 1" uses the operator >>; allowed are numbers, result, result[N], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max',
+                    'rollout.analysis.metrics[0].failureCondition: "result >> 1" uses the operator >>; allowed are numbers, result, result[0], comparisons, && || !, + - * / and the functions len, isNaN, isInf, abs, min, max',
                 ],
             ],
         );
@@ -124,42 +125,14 @@ describe("rollout provider: check and diff are pure", () => {
         assert.strictEqual(diffCompletion(c, { ...c, kubeconfig: "x" }).changes, false);
         assert.strictEqual(diffCompletion(c, { ...c, promotedHash: "h2" }).changes, true);
     });
-    it("summarize prints one line per measurement", () => {
-        const text = summarize({
-            verdict: "Aborted",
-            reason: "r",
-            startedAt: "2026-01-01T00:00:00.000Z",
-            templateHash: "h",
-            durationSeconds: 12,
-            abortedAtStep: 1,
-            steps: [{ index: 0, step: { setWeight: 20 }, startedAtSeconds: 0, endedAtSeconds: 1 }],
-            measurements: [
-                {
-                    metric: "success-rate",
-                    phase: "Failed",
-                    step: 1,
-                    weight: 20,
-                    atSeconds: 8,
-                    query: "q",
-                    value: 0.7123,
-                    requests: 40,
-                    condition: "c",
-                    message: 'successCondition "c" is false',
-                },
-            ],
-        });
-        assert.strictEqual(
-            text,
-            'evidence (started 2026-01-01T00:00:00.000Z, 12s):\n  t=8s step 2 weight 20% success-rate=0.7123 (40 req) Failed: successCondition "c" is false',
-        );
-    });
 });
 
 describe("rollout provider outputs", () => {
     it("are plain JSON: no undefined anywhere (protobuf's Struct rejects it), NaN as null, no secrets", () => {
-        const outs = rolloutOutputs(inputs, inputs.template, "h1", {
-            verdict: "Promoted",
+        const run = {
+            verdict: "Promoted" as const,
             reason: "r",
+            headline: "promoted after 0 steps in 1s",
             startedAt: "t",
             templateHash: "h1",
             durationSeconds: 1,
@@ -179,7 +152,8 @@ describe("rollout provider outputs", () => {
                     message: "no data",
                 },
             ],
-        });
+        };
+        const outs = rolloutOutputs(inputs, inputs.template, "h1", run as never, run as never);
         const walk = (v: unknown, at: string): void => {
             assert.notStrictEqual(v, undefined, `undefined at ${at}`);
             if (v && typeof v === "object") {

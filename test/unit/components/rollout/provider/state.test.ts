@@ -47,9 +47,11 @@ function currentInputs(): RolloutInputs & { __provider: string } {
 }
 
 describe("CanaryRollout state written by the previous shape", () => {
-    it("is read as version 1, every field intact", () => {
+    it("is read as version 1 and upgraded, every field intact", () => {
         const state = readRolloutState(stored);
         assert.strictEqual(state.stateVersion, ROLLOUT_STATE_VERSION);
+        // Version 1 kept only promoted runs in lastRun.
+        assert.deepStrictEqual(state.lastPromotedRun, stored.lastRun);
         assert.strictEqual(state.promotedHash, stored.promotedHash);
         assert.strictEqual(state.lastRun?.verdict, "Promoted");
         assert.deepStrictEqual(state.lastRun?.measurements, stored.lastRun.measurements);
@@ -64,24 +66,25 @@ describe("CanaryRollout state written by the previous shape", () => {
         });
     });
 
-    it("what this code writes is the previous shape plus stateVersion", () => {
+    it("what this code writes is the previous shape plus stateVersion and lastPromotedRun", () => {
         const news = currentInputs();
-        const outs = rolloutOutputs(
-            news,
-            news.template,
-            news.templateHash,
-            stored.lastRun as never,
-        );
+        const run = stored.lastRun as never;
+        const outs = rolloutOutputs(news, news.template, news.templateHash, run, run);
         // The provider host sets __provider on the outputs itself.
         const { __provider: _new, ...written } = outs as typeof outs & { __provider?: string };
         const { __provider: _old, ...previous } = stored;
-        assert.deepStrictEqual(written, { ...previous, stateVersion: 1 });
+        assert.deepStrictEqual(written, {
+            ...previous,
+            stateVersion: ROLLOUT_STATE_VERSION,
+            notifications: [],
+            lastPromotedRun: previous.lastRun,
+        });
     });
 
     it("a state from a newer release is refused, not guessed at", () => {
-        assert.throws(() => readRolloutState({ ...stored, stateVersion: 2 }), {
+        assert.throws(() => readRolloutState({ ...stored, stateVersion: 4 }), {
             message:
-                "the CanaryRollout state was written by a newer progressive-delivery (state version 2; this code reads up to 1); run the newer code, or restore a backup of the state",
+                "the CanaryRollout state was written by a newer progressive-delivery (state version 4; this code reads up to 3); run the newer code, or restore a backup of the state",
         });
     });
 });
