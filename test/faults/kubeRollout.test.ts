@@ -3,12 +3,8 @@
 // Prometheus double. What is asserted is what reaches the cluster: which writes were accepted.
 import * as assert from "assert";
 import type { RolloutInputs } from "../../components/rollout/core/state";
-import {
-    complete,
-    createRollout,
-    missingStable,
-    updateRollout,
-} from "../../components/rollout/provider/impl";
+import { complete, createRollout, updateRollout } from "../../components/rollout/provider/impl";
+import { missingStable } from "../../components/rollout/provider/stable";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
 import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
 

@@ -24,6 +24,7 @@ import {
 import { Metric, MetricsSource } from "../core/types";
 import { prometheusUrlProblem } from "../core/urls";
 import { scrubbed, secretsOf } from "./secrets";
+import { missingStable, needsCanary } from "./stable";
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -281,7 +282,7 @@ export async function createRollout(
     return scrubbed(await secretsOf(inputs), async (log) => {
         const conn = await connect(inputs);
         let lastRun: RunEvidence | null = null;
-        if (await needsCanary(inputs, conn, log)) {
+        if (await needsCanary(inputs, conn.cluster, log)) {
             lastRun = await canary(inputs, conn, log);
             if (lastRun.verdict !== "Promoted") {
                 // No previous state to keep: fail the create, so the next `pulumi up` creates and
@@ -294,23 +295,6 @@ export async function createRollout(
             outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun),
         };
     });
-}
-
-/**
- * Where the state knows of no stable Deployment: a canary runs only against a stable Deployment
- * of this app that runs another template. Otherwise traffic goes to stable and it says why.
- */
-async function needsCanary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<boolean> {
-    const { cluster } = conn;
-    const existing = await cluster.stableTemplateHash();
-    if (existing === undefined || existing === inputs.templateHash) {
-        log(
-            `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
-        );
-        await resetToStable({ router: cluster, workloads: cluster });
-        return false;
-    }
-    return true;
 }
 
 /**
@@ -367,7 +351,7 @@ export async function updateRollout(
             };
         }
         if (olds.namespace !== news.namespace || olds.stableDeployment !== news.stableDeployment) {
-            if (!(await needsCanary(news, conn, log))) {
+            if (!(await needsCanary(news, cluster, log))) {
                 return { outs: rolloutOutputs(news, news.template, news.templateHash, null, null) };
             }
         } else if ((await cluster.stableTemplateHash()) === undefined) {
@@ -387,29 +371,6 @@ export async function updateRollout(
         const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
         return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
     });
-}
-
-/** The stable Deployment the state speaks of is gone: what is missing and how to recover. */
-export function missingStable(news: RolloutInputs, olds: RolloutOutputs): string {
-    const images = imagesOf(olds.promotedTemplate);
-    const promoted =
-        images.length > 0
-            ? `app.image set back to ${images.map((i) => `"${i}"`).join(", ")}`
-            : "the app's config set back to the promoted version";
-    return (
-        `the stable Deployment ${news.namespace}/${news.stableDeployment} does not exist, but this stack deployed it ` +
-        `(the CanaryRollout state says it runs template ${olds.promotedHash.slice(0, 12)}); nothing was changed. ` +
-        "A canary needs the stable version to fall back to and to compare against, so none runs without it. " +
-        `Recreate it: \`pulumi refresh\`, then \`pulumi up\` with ${promoted} (no canary runs for the ` +
-        "promoted template), then set the new version again"
-    );
-}
-
-function imagesOf(template: Record<string, unknown>): string[] {
-    const spec = (template as { spec?: { containers?: { image?: unknown }[] } }).spec;
-    return (spec?.containers ?? [])
-        .map((c) => c.image)
-        .filter((i): i is string => typeof i === "string");
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
