@@ -12,7 +12,8 @@ export type Answer =
     | { afterMs: number; then: Answer }
     | { hang: true };
 
-export type Mode = (query: string) => Answer;
+/** How the next query is answered; `req` lets a mode look at the request's headers. */
+export type Mode = (query: string, req?: http.IncomingMessage) => Answer;
 
 const T = 1_700_000_000;
 
@@ -108,7 +109,7 @@ export class FakePrometheus {
         }
         const query = url.searchParams.get("query") ?? "";
         this.received.push({ query, at: Date.now() });
-        this.answer(req, res, this.mode(query));
+        this.answer(req, res, this.mode(query, req));
     }
 
     private answer(req: http.IncomingMessage, res: http.ServerResponse, a: Answer): void {

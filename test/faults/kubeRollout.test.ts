@@ -6,7 +6,8 @@ import type { RolloutInputs } from "../../components/rollout/core/state";
 import { complete, createRollout, updateRollout } from "../../components/rollout/provider/impl";
 import { missingStable } from "../../components/rollout/provider/stable";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
+import { demoInputs, previousState } from "../support/rolloutRun";
+import { FakePrometheus } from "./fakePrometheus";
 
 const NOT_OURS =
     "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
@@ -26,16 +27,15 @@ async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; re
 describe("faults: CanaryRollout provider against the Kubernetes API double", function () {
     this.timeout(30_000);
     const api = new KubeApiDouble();
-    let prom: Awaited<ReturnType<typeof prometheusDouble>>;
+    const prom = new FakePrometheus();
 
     before(async () => {
         await api.start();
-        // Success rate 1.0 over 500 requests.
-        prom = await prometheusDouble(healthy);
+        await prom.start(); // healthy: a success rate of 0.99 over 120 requests
     });
     after(async () => {
         await api.stop();
-        await prom.close();
+        await prom.stop();
     });
     beforeEach(() => api.reset());
 

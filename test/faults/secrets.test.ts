@@ -8,7 +8,8 @@ import { validateConfig } from "../../components/config";
 import type { RolloutInputs } from "../../components/rollout/core/state";
 import { checkRollout, createRollout, updateRollout } from "../../components/rollout/provider/impl";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
+import { demoInputs, previousState } from "../support/rolloutRun";
+import { FakePrometheus, healthy } from "./fakePrometheus";
 
 const KUBE_TOKEN = "kube-t0ken-SECRET-aaaa1111";
 const PROM_TOKEN = "prom-t0ken-SECRET-bbbb2222";
@@ -24,13 +25,22 @@ const SECRETS = [
 const leaks = (text: string) => SECRETS.filter((s) => text.includes(s));
 
 /** A Prometheus that rejects the first `failures` queries, quoting the Authorization header. */
-function echoingPrometheus(failures: number) {
+async function echoingPrometheus(failures: number): Promise<FakePrometheus> {
+    const prom = await new FakePrometheus().start();
     let n = 0;
-    return prometheusDouble(healthy, (req) =>
+    prom.mode = (q, req) =>
         n++ < failures
-            ? `refused request with Authorization: ${req.headers.authorization}`
-            : undefined,
-    );
+            ? {
+                  status: 400,
+                  headers: { "content-type": "application/json" },
+                  body: JSON.stringify({
+                      status: "error",
+                      errorType: "bad_data",
+                      error: `refused request with Authorization: ${req?.headers.authorization}`,
+                  }),
+              }
+            : healthy(q);
+    return prom;
 }
 
 describe("faults: no secret in any output, message or log", function () {
@@ -84,7 +94,7 @@ describe("faults: no secret in any output, message or log", function () {
             assert.match(logged.join("\n"), /Authorization: Basic \[secret\]/);
             assert.deepStrictEqual(leaks(text + logged.join("\n")), []);
         } finally {
-            await prom.close();
+            await prom.stop();
         }
     });
 
@@ -98,7 +108,7 @@ describe("faults: no secret in any output, message or log", function () {
             assert.match(err.message, /Authorization: Basic \[secret\]/);
             assert.deepStrictEqual(leaks(err.message + err.stack + logged.join("\n")), []);
         } finally {
-            await prom.close();
+            await prom.stop();
         }
     });
 
@@ -115,7 +125,7 @@ describe("faults: no secret in any output, message or log", function () {
             assert.match(text, /Authorization: Bearer \[secret\]/);
             assert.deepStrictEqual(leaks(text + logged.join("\n")), []);
         } finally {
-            await prom.close();
+            await prom.stop();
         }
     });
 
