@@ -13,8 +13,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, TlsConfig } from "./config";
 import { canonicalJson } from "./rollout/core/canonicalJson";
+import { isSystemNamespace } from "./config/fields";
 import { rolledBackNow, summarize, verdictLine } from "./rollout/core/evidence";
-import { CANARY_ANNOTATION, TEMPLATE_HASH_ANNOTATION } from "./rollout/core/names";
+import {
+    CANARY_ANNOTATION,
+    ownerLabels,
+    STACK_ANNOTATION,
+    TEMPLATE_HASH_ANNOTATION,
+    trackName,
+} from "./rollout/core/names";
 import type { RolloutSpec } from "./rollout/core/spec";
 import type { ServiceRef } from "./rollout/core/state";
 import { CanaryCompletion, CanaryRollout } from "./rollout/provider/resources";
@@ -109,20 +116,38 @@ export class CanaryApp extends pulumi.ComponentResource {
             );
         }
         const parent = { parent: this };
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            { metadata: { name: app.namespace } },
-            parent,
-        );
-        const namespace = ns.metadata.name;
-        const names = { stable: `${app.name}-stable`, canary: `${app.name}-canary` };
+        // Every object's metadata (never a pod template: that would start a canary) says it is
+        // this program's, for this app: the rollout writes nothing that lacks these marks
+        // (rollout/core/ownership.ts). On a stack created before them, the first `pulumi up`
+        // adds them in place, and before the rollout runs (it depends on the canary objects).
+        const owned = ownerLabels(app.name);
+        const stackNote = { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` };
+        // A system namespace (allowed by app.allowSystemNamespace) exists already and is never
+        // this stack's to create or delete.
+        const namespace = isSystemNamespace(app.namespace)
+            ? pulumi.output(app.namespace)
+            : new k8s.core.v1.Namespace(
+                  `${name}-ns`,
+                  { metadata: { name: app.namespace, labels: owned, annotations: stackNote } },
+                  parent,
+              ).metadata.name;
+        const names = {
+            stable: trackName(app.name, "stable"),
+            canary: trackName(app.name, "canary"),
+        };
         const labels = (track: "stable" | "canary") => ({ app: app.name, track });
+        const metaLabels = (track: "stable" | "canary") => ({ ...labels(track), ...owned });
 
         const service = (track: "stable" | "canary") =>
             new k8s.core.v1.Service(
                 `${name}-${track}`,
                 {
-                    metadata: { name: names[track], namespace, labels: labels(track) },
+                    metadata: {
+                        name: names[track],
+                        namespace,
+                        labels: metaLabels(track),
+                        annotations: stackNote,
+                    },
                     spec: {
                         selector: labels(track),
                         ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
@@ -149,8 +174,8 @@ export class CanaryApp extends pulumi.ComponentResource {
                     metadata: {
                         name: ingressName,
                         namespace,
-                        labels: { app: app.name },
-                        annotations,
+                        labels: { app: app.name, ...owned },
+                        annotations: { ...annotations, ...stackNote },
                     },
                     spec: {
                         ingressClassName: args.ingressClassName ?? "nginx",
@@ -194,7 +219,12 @@ export class CanaryApp extends pulumi.ComponentResource {
         this.canary = new k8s.apps.v1.Deployment(
             `${name}-canary`,
             {
-                metadata: { name: names.canary, namespace, labels: labels("canary") },
+                metadata: {
+                    name: names.canary,
+                    namespace,
+                    labels: metaLabels("canary"),
+                    annotations: stackNote,
+                },
                 // No `replicas`: the rollout scales the canary, and SSA leaves the field to it.
                 spec: {
                     selector: { matchLabels: labels("canary") },
@@ -254,8 +284,11 @@ export class CanaryApp extends pulumi.ComponentResource {
                 metadata: {
                     name: names.stable,
                     namespace,
-                    labels: labels("stable"),
-                    annotations: { [TEMPLATE_HASH_ANNOTATION]: this.rollout.promotedHash },
+                    labels: metaLabels("stable"),
+                    annotations: {
+                        [TEMPLATE_HASH_ANNOTATION]: this.rollout.promotedHash,
+                        ...stackNote,
+                    },
                 },
                 spec: {
                     replicas: app.replicas,
@@ -349,7 +382,14 @@ export class CanaryApp extends pulumi.ComponentResource {
             {
                 apiVersion: "cert-manager.io/v1",
                 kind: "Issuer",
-                metadata: { name: `${name}-issuer`, namespace },
+                metadata: {
+                    name: `${name}-issuer`,
+                    namespace,
+                    labels: ownerLabels(name),
+                    annotations: {
+                        [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}`,
+                    },
+                },
                 spec,
             },
             { parent: this, dependsOn: certManager ? [certManager] : [] },

@@ -38,6 +38,7 @@ export const DEFAULTS = {
     app: {
         name: "rollouts-demo",
         namespace: "rollouts-demo",
+        allowSystemNamespace: false,
         image: "argoproj/rollouts-demo:blue",
         replicas: 4,
         port: 8080,

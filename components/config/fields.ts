@@ -1,14 +1,12 @@
 // Checks of the config's own fields (not the rollout's: see rollout/core/spec.ts): Kubernetes
 // names, labels, charts and Services, each with the fix in its message.
 import { Checker, Raw, show } from "../rollout/core/check";
+import { DNS_LABEL } from "../rollout/core/spec";
 import type { ServiceRef } from "../rollout/core/state";
 import type { ChartRef } from "./types";
 
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const HOSTNAME =
     /^(?=.{1,253}$)(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
-export const CPU = /^(\d+m|\d+(\.\d+)?)$/;
-export const MEMORY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
 const SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const LABEL_KEY =
     /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -18,6 +16,15 @@ export const DNS = {
     re: DNS_LABEL,
     fix: "use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
 };
+
+/**
+ * Namespaces Kubernetes keeps for itself and its add-ons: "default" and every "kube-*" (the
+ * Kubernetes docs reserve the prefix). An app there shares it with cluster components, and a
+ * stack that created it would try to delete it on `pulumi destroy`.
+ */
+export function isSystemNamespace(namespace: string): boolean {
+    return namespace === "default" || namespace.startsWith("kube-");
+}
 
 export function checkLabels(
     c: Checker,

@@ -52,6 +52,8 @@ export interface ResourceList {
 export interface AppConfig {
     name: string;
     namespace: string;
+    /** Lets app.namespace be "default" or "kube-*" (not created or deleted then). */
+    allowSystemNamespace: boolean;
     image: string;
     replicas: number;
     port: number;

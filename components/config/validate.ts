@@ -3,6 +3,7 @@
 // resolveSpec; this layer only adds the project's namespace to each problem's path.
 import { Checker, show } from "../rollout/core/check";
 import { resolveSpec } from "../rollout/core/spec";
+import { prometheusUrlProblem } from "../rollout/core/urls";
 import { validateApp } from "./app";
 import { DEFAULTS, KEYS, PROJECT } from "./defaults";
 import { checkChart, checkLabels, checkServiceRef, DNS } from "./fields";
@@ -95,10 +96,11 @@ function validateMonitoring(c: Checker, value: unknown): MonitoringConfig {
         "service",
         "username",
     ]);
-    const url = c.optionalString("monitoring.prometheus.url", p.url, {
-        re: /^https?:\/\/[^\s/]+(\/\S*)?$/,
-        fix: 'use an http(s) URL such as "http://prometheus.example.com:9090"',
-    });
+    const url = c.optionalString("monitoring.prometheus.url", p.url);
+    const urlProblem = url?.trim() ? prometheusUrlProblem(url) : undefined;
+    if (urlProblem) {
+        c.fail("monitoring.prometheus.url", urlProblem);
+    }
     const service = checkServiceRef(c, "monitoring.prometheus.service", p.service);
     const username = c.optionalString("monitoring.prometheus.username", p.username);
     const timeoutSeconds = c.duration(

@@ -1,15 +1,41 @@
 // Kubernetes adapters via @kubernetes/client-node: the ingress-nginx canary weight on the canary
 // Ingress, and the canary Deployment's replicas. Both write with their own field manager and
 // touch only fields that Pulumi's manifests leave out, so server-side apply never fights them.
+//
+// Every write reads the object first and refuses one this program did not create for the same
+// app (core/ownership.ts); the merge patch then carries the resourceVersion it read, so it never
+// lands on an object that changed in between. API faults are handled as Kubernetes asks:
+//   409 Conflict          re-read, check the owner again, patch again
+//   429 Too Many Requests wait Retry-After (or back off when it is absent), then retry
+//   5xx, connection lost  back off 200 ms, 400 ms, ... up to 5 s, then retry
+//   401, 403              no retry: the error names the verb, the object and the RBAC permission
+//   404                   no retry: the error names the missing object and how to recreate it
+// Retries stop after MAX_ATTEMPTS and at the rollout's deadline; writes that put traffic back on
+// stable (weight 0, canary 0 replicas) may retry RESET_GRACE_MS past it.
 import type { AppsV1Api, KubeConfig, NetworkingV1Api } from "@kubernetes/client-node";
-import { TEMPLATE_HASH_ANNOTATION, WEIGHT_ANNOTATION } from "../core/names";
+import { FIELD_MANAGER, TEMPLATE_HASH_ANNOTATION, WEIGHT_ANNOTATION } from "../core/names";
+import { foreignOwner, notOursMessage, OwnedMeta } from "../core/ownership";
 import { TrafficRouter, Workloads } from "../core/types";
-import { isTransientHttp, statusOf, withRetry } from "./retry";
+import { errorText, isTransientHttp, retryAfterMs, statusOf } from "./retry";
 
-export const FIELD_MANAGER = "progressive-delivery-rollout";
+export { FIELD_MANAGER };
+
+/** Attempts of one request (transient errors) and of one write (conflicts). */
+export const MAX_ATTEMPTS = 8;
+/** How long past the deadline a write that puts traffic back on stable may still retry. */
+export const RESET_GRACE_MS = 60_000;
+const FIRST_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+const CONFLICT_BACKOFF_MS = 50;
+/** Longest wait for one answer: a hung API server must not hold the run past its deadline. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Longest part of an API server's message quoted in an error. */
+const MAX_SERVER_MESSAGE = 300;
 
 /** Where the app lives in the cluster. */
 export interface CanaryTarget {
+    /** The app's name: objects must be labelled for it (core/ownership.ts). */
+    app: string;
     namespace: string;
     canaryDeployment: string;
     canaryIngress: string;
@@ -22,17 +48,56 @@ export interface KubeAccess {
     context?: string;
 }
 
+export interface KubeOptions {
+    /** Epoch ms: no request is retried past it (the rollout's deadline). */
+    deadline: number;
+    /** Poll interval of waitCanaryReady in ms. Defaults to 1000. */
+    pollMs?: number;
+    /** Longest wait for one answer in ms (never past the deadline). Defaults to 30 s. */
+    requestTimeoutMs?: number;
+    /** Injected by tests; default real time. */
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+}
+
+/** An API request that failed for good; `status` is the HTTP status, if there was one. */
+export class KubeApiError extends Error {
+    constructor(
+        message: string,
+        readonly status?: number,
+    ) {
+        super(message);
+        this.name = "KubeApiError";
+    }
+}
+
 // client-node 1.x is an ES module; Node >= 20.19 can require() it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const k8s = (): typeof import("@kubernetes/client-node") => require("@kubernetes/client-node");
 
-export function loadKubeConfig(access: KubeAccess): KubeConfig {
+/** The kubeconfig as given (or the ambient one), without checking that it names a cluster. */
+export function parseKubeConfig(access: KubeAccess): KubeConfig {
     const kc = new (k8s().KubeConfig)();
     if (access.kubeconfig) {
-        kc.loadFromString(access.kubeconfig);
+        try {
+            kc.loadFromString(access.kubeconfig);
+        } catch (e) {
+            // The YAML parser quotes the lines around the error: they may hold a token.
+            const x = e as { reason?: string; mark?: { line?: number } };
+            const where = x.mark?.line === undefined ? "" : ` at line ${x.mark.line + 1}`;
+            throw new Error(
+                `progressive-delivery:kubeconfig is not a valid kubeconfig (${x.reason ?? "cannot be parsed"}${where}; ` +
+                    "the text is not shown because it is a secret); set it again with `pulumi config set --secret progressive-delivery:kubeconfig`",
+            );
+        }
     } else {
         kc.loadFromDefault();
     }
+    return kc;
+}
+
+export function loadKubeConfig(access: KubeAccess): KubeConfig {
+    const kc = parseKubeConfig(access);
     if (access.context) {
         kc.setCurrentContext(access.context);
     }
@@ -44,60 +109,219 @@ export function loadKubeConfig(access: KubeAccess): KubeConfig {
     return kc;
 }
 
-const retry = <T>(what: string, fn: () => Promise<T>) =>
-    withRetry(what, fn, { attempts: 6, baseMs: 200, isTransient: (e) => isTransientHttp(e, true) });
-
 export interface KubeAdapters extends TrafficRouter, Workloads {
-    /** The stable Deployment's template-hash annotation, or undefined if it does not exist. */
+    /**
+     * The stable Deployment's template-hash annotation ("" without one), or undefined when it
+     * does not exist. Refuses a Deployment this program did not create.
+     */
     stableTemplateHash(): Promise<string | undefined>;
 }
 
-export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000): KubeAdapters {
+type Kind = "Deployment" | "Ingress";
+type Verb = "get" | "patch";
+const RBAC: Record<Kind, { resource: string; group: string }> = {
+    Deployment: { resource: "deployments", group: "apps" },
+    Ingress: { resource: "ingresses", group: "networking.k8s.io" },
+};
+
+interface KubeObject {
+    metadata?: OwnedMeta & { resourceVersion?: string; generation?: number };
+}
+
+export function kubeAdapters(
+    kc: KubeConfig,
+    target: CanaryTarget,
+    opts: KubeOptions,
+): KubeAdapters {
     const lib = k8s();
     const apps: AppsV1Api = kc.makeApiClient(lib.AppsV1Api);
     const net: NetworkingV1Api = kc.makeApiClient(lib.NetworkingV1Api);
     const mergePatch = lib.setHeaderOptions("Content-Type", lib.PatchStrategy.MergePatch);
-    const { namespace } = target;
+    const { namespace, app } = target;
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const pollMs = opts.pollMs ?? 1000;
+    const name = (kind: Kind, n: string) => `${kind} ${namespace}/${n}`;
+
+    const api: Record<
+        Kind,
+        { get(n: string): Promise<KubeObject>; patch(n: string, body: object): Promise<unknown> }
+    > = {
+        Deployment: {
+            get: (n: string) => apps.readNamespacedDeployment({ name: n, namespace }),
+            patch: (n: string, body: object) =>
+                apps.patchNamespacedDeployment(
+                    { name: n, namespace, fieldManager: FIELD_MANAGER, body },
+                    mergePatch,
+                ),
+        },
+        Ingress: {
+            get: (n: string) => net.readNamespacedIngress({ name: n, namespace }),
+            patch: (n: string, body: object) =>
+                net.patchNamespacedIngress(
+                    { name: n, namespace, fieldManager: FIELD_MANAGER, body },
+                    mergePatch,
+                ),
+        },
+    };
+
+    /** One request, retried on 429, 5xx and lost connections until `until` (epoch ms). */
+    async function request<T>(
+        verb: Verb,
+        kind: Kind,
+        n: string,
+        what: string,
+        fn: () => Promise<T>,
+        until: number,
+    ): Promise<T> {
+        let backoff = FIRST_BACKOFF_MS;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const budget = Math.min(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, until - now());
+                return await withTimeout(fn(), Math.max(budget, 1000));
+            } catch (e) {
+                const status = statusOf(e);
+                const tries = attempt > 1 ? ` (after ${attempt} attempts)` : "";
+                const fail = (reason: string) =>
+                    new KubeApiError(`${what} failed${tries}: ${reason}`, status);
+                const text = cut(apiText(e, status));
+                if (status === 401) {
+                    throw fail(
+                        `${text}; the API server did not accept the credentials: set progressive-delivery:kubeconfig (as a secret) or kubeContext`,
+                    );
+                }
+                if (status === 403) {
+                    const { resource, group } = RBAC[kind];
+                    throw fail(
+                        `${text}; the kubeconfig's user needs the RBAC permission to ${verb} ${resource} (API group "${group}") ` +
+                            `in namespace "${namespace}": grant the rollout get and patch on deployments.apps and ` +
+                            "ingresses.networking.k8s.io there (a Role and a RoleBinding)",
+                    );
+                }
+                if (status === 404) {
+                    throw fail(
+                        `${name(kind, n)} does not exist (HTTP 404); CanaryApp creates it before the rollout runs, ` +
+                            "so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it",
+                    );
+                }
+                if (status === 409 || !isTransientHttp(e)) {
+                    throw fail(text);
+                }
+                if (attempt >= MAX_ATTEMPTS) {
+                    throw fail(`${text}; gave up after ${MAX_ATTEMPTS} attempts`);
+                }
+                const asked = status === 429 ? retryAfterMs(e, now()) : undefined;
+                const wait = asked ?? backoff;
+                if (now() + wait > until) {
+                    throw fail(
+                        `${text}; ${asked === undefined ? "" : `the API server asked to retry after ${asked / 1000}s, but `}` +
+                            `retrying would pass the rollout's deadline`,
+                    );
+                }
+                await sleep(wait);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+            }
+        }
+    }
+
+    /** Reads an object and refuses it unless this program created it for this app. */
+    async function readOwned(kind: Kind, n: string, until: number): Promise<KubeObject> {
+        const obj: KubeObject = await request(
+            "get",
+            kind,
+            n,
+            `reading ${name(kind, n)}`,
+            () => api[kind].get(n),
+            until,
+        );
+        const owner = foreignOwner(obj.metadata ?? {}, app);
+        if (owner !== undefined) {
+            throw new KubeApiError(notOursMessage(name(kind, n), app, owner));
+        }
+        return obj;
+    }
+
+    /**
+     * Reads, checks the owner, and merge-patches with the resourceVersion it read; a 409 (the
+     * object changed in between) starts over from the read. `done` skips a patch that would
+     * change nothing.
+     */
+    async function write(
+        kind: Kind,
+        n: string,
+        what: string,
+        body: { metadata?: object; spec?: object },
+        done: (obj: KubeObject) => boolean,
+        until: number,
+    ): Promise<void> {
+        for (let attempt = 1; ; attempt++) {
+            const current = await readOwned(kind, n, until);
+            if (done(current)) {
+                return;
+            }
+            const resourceVersion = current.metadata?.resourceVersion;
+            const patch = {
+                ...body,
+                metadata: { ...body.metadata, ...(resourceVersion ? { resourceVersion } : {}) },
+            };
+            try {
+                await request("patch", kind, n, what, () => api[kind].patch(n, patch), until);
+                return;
+            } catch (e) {
+                if (!(e instanceof KubeApiError && e.status === 409)) {
+                    throw e;
+                }
+                if (attempt >= MAX_ATTEMPTS || now() + CONFLICT_BACKOFF_MS > until) {
+                    throw new KubeApiError(
+                        `${what} failed: ${name(kind, n)} changed under every one of ${attempt} writes (HTTP 409 Conflict); ` +
+                            "another client keeps writing it: find it in the object's managedFields",
+                        409,
+                    );
+                }
+                await sleep(CONFLICT_BACKOFF_MS);
+            }
+        }
+    }
+
+    /** Writes toward stable may retry a little past the deadline: they end an aborted run. */
+    const untilFor = (towardStable: boolean) =>
+        towardStable ? opts.deadline + RESET_GRACE_MS : opts.deadline;
+
     return {
         async setWeight(weight: number) {
-            await retry(
-                `setting ${WEIGHT_ANNOTATION}=${weight} on Ingress ${namespace}/${target.canaryIngress}`,
-                () =>
-                    net.patchNamespacedIngress(
-                        {
-                            name: target.canaryIngress,
-                            namespace,
-                            fieldManager: FIELD_MANAGER,
-                            body: {
-                                metadata: { annotations: { [WEIGHT_ANNOTATION]: String(weight) } },
-                            },
-                        },
-                        mergePatch,
-                    ),
+            await write(
+                "Ingress",
+                target.canaryIngress,
+                `setting ${WEIGHT_ANNOTATION}=${weight} on ${name("Ingress", target.canaryIngress)}`,
+                { metadata: { annotations: { [WEIGHT_ANNOTATION]: String(weight) } } },
+                (obj) => obj.metadata?.annotations?.[WEIGHT_ANNOTATION] === String(weight),
+                untilFor(weight === 0),
             );
         },
         async scaleCanary(replicas: number) {
-            await retry(
-                `scaling Deployment ${namespace}/${target.canaryDeployment} to ${replicas}`,
-                () =>
-                    apps.patchNamespacedDeployment(
-                        {
-                            name: target.canaryDeployment,
-                            namespace,
-                            fieldManager: FIELD_MANAGER,
-                            body: { spec: { replicas } },
-                        },
-                        mergePatch,
-                    ),
+            await write(
+                "Deployment",
+                target.canaryDeployment,
+                `scaling ${name("Deployment", target.canaryDeployment)} to ${replicas}`,
+                { spec: { replicas } },
+                (obj) => (obj as { spec?: { replicas?: number } }).spec?.replicas === replicas,
+                untilFor(replicas === 0),
             );
         },
         async waitCanaryReady(replicas: number, deadline: number) {
+            const until = Math.min(deadline, opts.deadline);
             for (;;) {
-                const d = await retry(
-                    `reading Deployment ${namespace}/${target.canaryDeployment}`,
-                    () =>
-                        apps.readNamespacedDeployment({ name: target.canaryDeployment, namespace }),
-                );
+                const d = (await readOwned(
+                    "Deployment",
+                    target.canaryDeployment,
+                    until,
+                )) as KubeObject & {
+                    status?: {
+                        observedGeneration?: number;
+                        readyReplicas?: number;
+                        updatedReplicas?: number;
+                    };
+                };
                 const s = d.status ?? {};
                 const current = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
                 if (
@@ -107,29 +331,61 @@ export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000
                 ) {
                     return;
                 }
-                if (Date.now() + pollMs > deadline) {
+                if (now() + pollMs > until) {
                     throw new Error(
-                        `canary Deployment ${namespace}/${target.canaryDeployment} has ${s.readyReplicas ?? 0}/${replicas} ready replicas ` +
+                        `canary ${name("Deployment", target.canaryDeployment)} has ${s.readyReplicas ?? 0}/${replicas} ready replicas ` +
                             `(${s.updatedReplicas ?? 0} updated) at the rollout deadline; check its pods' events and readiness probe`,
                     );
                 }
-                await new Promise((r) => setTimeout(r, pollMs));
+                await sleep(pollMs);
             }
         },
         async stableTemplateHash() {
             try {
-                const d = await retry(
-                    `reading Deployment ${namespace}/${target.stableDeployment}`,
-                    () =>
-                        apps.readNamespacedDeployment({ name: target.stableDeployment, namespace }),
-                );
+                const d = await readOwned("Deployment", target.stableDeployment, opts.deadline);
                 return d.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION] ?? "";
             } catch (e) {
-                if (statusOf((e as Error).cause) === 404) {
+                if (e instanceof KubeApiError && e.status === 404) {
                     return undefined;
                 }
                 throw e;
             }
         },
     };
+}
+
+/** The answer, or an ETIMEDOUT error (transient: the request is retried) after `ms`. */
+function withTimeout<T>(answer: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+            () =>
+                reject(
+                    Object.assign(new Error(`no answer within ${ms / 1000}s`), {
+                        code: "ETIMEDOUT",
+                    }),
+                ),
+            ms,
+        );
+    });
+    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The API server's own message (its Status), or the connection error. */
+function apiText(e: unknown, status: number | undefined): string {
+    const text = errorText(e);
+    if (status === undefined) {
+        return text;
+    }
+    // client-node's message without a Status body is its whole response, headers included.
+    if (text.startsWith("HTTP-Code:")) {
+        return `HTTP ${status}`;
+    }
+    return text.startsWith("HTTP ") ? text : `HTTP ${status}: ${text}`;
+}
+
+function cut(text: string): string {
+    return text.length > MAX_SERVER_MESSAGE
+        ? `${text.slice(0, MAX_SERVER_MESSAGE)}... (${text.length} characters)`
+        : text;
 }

@@ -156,3 +156,23 @@ export function errorText(e: unknown): string {
         ? `HTTP ${status}: ${message}`
         : message;
 }
+
+/**
+ * The wait a 429 or 503 asks for in its Retry-After header (seconds, or an HTTP date), in ms;
+ * undefined when there is none. Reads @kubernetes/client-node's ApiException (`headers`) and
+ * axios' errors (`response.headers`).
+ */
+export function retryAfterMs(e: unknown, now = Date.now()): number | undefined {
+    const x = e as { headers?: unknown; response?: { headers?: unknown } };
+    const headers = (x?.headers ?? x?.response?.headers ?? {}) as Record<string, unknown>;
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === "retry-after");
+    const value = key === undefined ? undefined : String(headers[key]).trim();
+    if (!value) {
+        return undefined;
+    }
+    if (/^\d+$/.test(value)) {
+        return Number(value) * 1000;
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

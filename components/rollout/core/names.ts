@@ -8,3 +8,42 @@ export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
 
 /** ingress-nginx: the percent of requests the canary Ingress gets; written by the rollout only. */
 export const WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight";
+
+// Ownership: CanaryApp puts these on the metadata (never the pod template: that would start a
+// canary) of every object it creates, and the rollout writes only objects that carry them for
+// its own app (core/ownership.ts).
+
+/** Kubernetes' recommended label for the tool that manages an object. */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+/** Its value on this program's objects. */
+export const MANAGED_BY = "progressive-delivery";
+/** Kubernetes' recommended label for the instance of an application: the app's name. */
+export const INSTANCE_LABEL = "app.kubernetes.io/instance";
+/** The Pulumi project/stack that created the object, so an error can name the owner. */
+export const STACK_ANNOTATION = "progressive-delivery/stack";
+/** The label the previous code (before the ownership labels) put on the app's objects. */
+export const APP_LABEL = "app";
+
+/** The labels that mark an object as this program's, for app `app`. */
+export function ownerLabels(app: string): Record<string, string> {
+    return { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_LABEL]: app };
+}
+
+const TRACK_SUFFIX = { stable: "-stable", canary: "-canary" } as const;
+
+/** The Deployments' (and Services') names of an app: "demo" -> "demo-stable", "demo-canary". */
+export function trackName(app: string, track: keyof typeof TRACK_SUFFIX): string {
+    return `${app}${TRACK_SUFFIX[track]}`;
+}
+
+/** The app a canary Deployment belongs to, from its name ("demo-canary" -> "demo"). */
+export function appOfCanary(canaryDeployment: string): string {
+    return canaryDeployment.endsWith(TRACK_SUFFIX.canary)
+        ? canaryDeployment.slice(0, -TRACK_SUFFIX.canary.length)
+        : canaryDeployment;
+}
+
+/** The field manager of the rollout's own writes (weight, canary replicas). */
+export const FIELD_MANAGER = "progressive-delivery-rollout";
+/** pulumi-kubernetes' field managers: "pulumi-kubernetes-<hex>" (server-side apply), or bare. */
+export const PULUMI_FIELD_MANAGER_PREFIX = "pulumi-kubernetes";

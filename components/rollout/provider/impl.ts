@@ -8,6 +8,7 @@ import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
 import { summarize, verdictLine } from "../core/evidence";
+import { appOfCanary } from "../core/names";
 import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
@@ -21,6 +22,8 @@ import {
     SECRET_INPUTS,
 } from "../core/state";
 import { Metric, MetricsSource } from "../core/types";
+import { prometheusUrlProblem } from "../core/urls";
+import { scrubbed, secretsOf } from "./secrets";
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -68,6 +71,15 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
             reason: "prometheus needs a url or a service; set monitoring.prometheus",
         });
     }
+    const url = known(news.prometheus) ? news.prometheus?.url : undefined;
+    const urlProblem =
+        known(url) && typeof url === "string" ? prometheusUrlProblem(url) : undefined;
+    if (urlProblem) {
+        failures.push({
+            property: "prometheus",
+            reason: `monitoring.prometheus.url: ${urlProblem}`,
+        });
+    }
     // The spec's rules: the same checkSpec the config layer runs, so a program that builds
     // CanaryRollout by hand meets the same rules with the same messages.
     const spec: RolloutSpec = {
@@ -113,7 +125,7 @@ export function diffRollout(stored: object, news: RolloutInputs): pulumi.dynamic
     const olds = readRolloutState(stored);
     const canary = news.templateHash !== olds.promotedHash;
     // Preview runs diff: say what `pulumi up` will do (stderr lines show in preview's output).
-    log(describePlan(news, canary));
+    console.error(describePlan(news, canary));
     return {
         changes: changedInputs(olds, news).length > 0,
         replaces: [],
@@ -177,13 +189,20 @@ function publicInputs(inputs: RolloutInputs): Record<string, unknown> {
     return copy;
 }
 
-const log = (line: string) => console.error(line);
+type Log = (line: string) => void;
+type Connection = Awaited<ReturnType<typeof connect>>;
 
+/** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
+export const COMPLETION_SECONDS = 300;
+
+/** The adapters of a run; the Kubernetes ones retry no later than the rollout's deadline. */
 async function connect(inputs: RolloutInputs) {
     const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
     const { prometheusSource } = await import("../adapters/prometheus");
     const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    const cluster = kubeAdapters(kc, inputs);
+    const cluster = kubeAdapters(kc, inputs, {
+        deadline: Date.now() + inputs.deadlineSeconds * 1000,
+    });
     const source = await prometheusSource(
         {
             ...inputs.prometheus,
@@ -196,8 +215,8 @@ async function connect(inputs: RolloutInputs) {
 }
 
 /** Runs the canary and returns its evidence, promoted or rolled back. */
-async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
-    const { cluster, source, kc } = await connect(inputs);
+async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
+    const { cluster, source, kc } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
     const { kubeEvents } = await import("../adapters/events");
     const { webhooks } = await import("../adapters/webhooks");
@@ -251,10 +270,27 @@ async function report(evidence: RunEvidence, inputs: RolloutInputs): Promise<str
     }
 }
 
+/**
+ * No CanaryRollout state: the first deployment of this app, unless a stable Deployment of this
+ * app is already there (the state was lost, or the resource renamed): then its template hash
+ * decides, and a different one runs a canary against it.
+ */
 export async function createRollout(
     inputs: RolloutInputs,
 ): Promise<{ id: string; outs: RolloutOutputs }> {
-    const { cluster } = await connect(inputs);
+    return scrubbed(await secretsOf(inputs), async (log) => ({
+        id: `${inputs.namespace}/${inputs.app}`,
+        outs: await firstRun(inputs, await connect(inputs), log),
+    }));
+}
+
+/** A run where the state knows of no stable Deployment at this place. */
+async function firstRun(
+    inputs: RolloutInputs,
+    conn: Connection,
+    log: Log,
+): Promise<RolloutOutputs> {
+    const { cluster } = conn;
     const existing = await cluster.stableTemplateHash();
     let lastRun: RunEvidence | null = null;
     if (existing === undefined || existing === inputs.templateHash) {
@@ -263,17 +299,14 @@ export async function createRollout(
         );
         await resetToStable({ router: cluster, workloads: cluster });
     } else {
-        lastRun = await canary(inputs);
+        lastRun = await canary(inputs, conn, log);
         if (lastRun.verdict !== "Promoted") {
             // No previous state to keep: fail the create, so the next `pulumi up` creates and
             // retries. The reason and the evidence are in the message.
             throw new Error(`${lastRun.reason}\n${summarize(lastRun)}`);
         }
     }
-    return {
-        id: `${inputs.namespace}/${inputs.app}`,
-        outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun),
-    };
+    return rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun);
 }
 
 /**
@@ -300,46 +333,98 @@ export function rolloutOutputs(
     );
 }
 
+/**
+ * The state says stable runs olds.promotedHash. The same template: no canary, traffic reset to
+ * stable. A new one: a canary, which needs the stable Deployment the state speaks of; when it is
+ * gone, nothing is changed and the error says how to bring it back (a 404 is never taken for a
+ * first deployment). Moved to another namespace or name: the state knows nothing of the new
+ * place, so it is a first deployment there.
+ */
 export async function updateRollout(
     stored: object,
     news: RolloutInputs,
 ): Promise<{ outs: RolloutOutputs }> {
     const olds = readRolloutState(stored);
-    if (news.templateHash === olds.promotedHash) {
-        // Steps, analysis or credentials changed, not the pod template: no canary run.
-        const { cluster } = await connect(news);
-        await resetToStable({ router: cluster, workloads: cluster });
-        const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
-        return {
-            outs: rolloutOutputs(news, promotedTemplate, promotedHash, lastRun, lastPromotedRun),
-        };
-    }
-    const run = await canary(news);
-    if (run.verdict === "Promoted") {
-        return { outs: rolloutOutputs(news, news.template, news.templateHash, run, run) };
-    }
-    // Rolled back: the update succeeds, so the evidence is kept in state and in the stack's
-    // outputs, but the outputs keep the previous inputs and promoted template. Stable is not
-    // touched (its template follows promotedTemplate); the next `pulumi up` with the same config
-    // sees a change and retries; reverting the config is no change. CanaryApp fails the
-    // `pulumi up` with the reason (it sees lastRun rolled back for the template it asked for).
-    log(summarize(run));
-    const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
-    return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
+    return scrubbed(await secretsOf(news), async (log) => {
+        const conn = await connect(news);
+        const { cluster } = conn;
+        if (news.templateHash === olds.promotedHash) {
+            // Steps, analysis or credentials changed, not the pod template: no canary run.
+            await resetToStable({ router: cluster, workloads: cluster });
+            const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
+            return {
+                outs: rolloutOutputs(
+                    news,
+                    promotedTemplate,
+                    promotedHash,
+                    lastRun,
+                    lastPromotedRun,
+                ),
+            };
+        }
+        if (olds.namespace !== news.namespace || olds.stableDeployment !== news.stableDeployment) {
+            return { outs: await firstRun(news, conn, log) };
+        }
+        if ((await cluster.stableTemplateHash()) === undefined) {
+            throw new Error(missingStable(news, olds));
+        }
+        const run = await canary(news, conn, log);
+        if (run.verdict === "Promoted") {
+            return { outs: rolloutOutputs(news, news.template, news.templateHash, run, run) };
+        }
+        // Rolled back: the update succeeds, so the evidence is kept in state and in the stack's
+        // outputs, but the outputs keep the previous inputs and promoted template. Stable is not
+        // touched (its template follows promotedTemplate); the next `pulumi up` with the same
+        // config sees a change and retries; reverting the config is no change. CanaryApp fails
+        // the `pulumi up` with the reason (it sees lastRun rolled back for the template asked
+        // for now).
+        log(summarize(run));
+        const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
+        return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
+    });
+}
+
+/** The stable Deployment the state speaks of is gone: what is missing and how to recover. */
+export function missingStable(news: RolloutInputs, olds: RolloutOutputs): string {
+    const images = imagesOf(olds.promotedTemplate);
+    const promoted =
+        images.length > 0
+            ? `app.image set back to ${images.map((i) => `"${i}"`).join(", ")}`
+            : "the app's config set back to the promoted version";
+    return (
+        `the stable Deployment ${news.namespace}/${news.stableDeployment} does not exist, but this stack deployed it ` +
+        `(the CanaryRollout state says it runs template ${olds.promotedHash.slice(0, 12)}); nothing was changed. ` +
+        "A canary needs the stable version to fall back to and to compare against, so none runs without it. " +
+        `Recreate it: \`pulumi refresh\`, then \`pulumi up\` with ${promoted} (no canary runs for the ` +
+        "promoted template), then set the new version again"
+    );
+}
+
+function imagesOf(template: Record<string, unknown>): string[] {
+    const spec = (template as { spec?: { containers?: { image?: unknown }[] } }).spec;
+    return (spec?.containers ?? [])
+        .map((c) => c.image)
+        .filter((i): i is string => typeof i === "string");
 }
 
 /** After stable runs the promoted template: all traffic to stable, canary to zero. */
 export async function complete(
     inputs: CompletionInputs,
 ): Promise<Omit<CompletionInputs, "kubeconfig">> {
-    const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
-    const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    const cluster = kubeAdapters(kc, inputs);
-    await resetToStable({ router: cluster, workloads: cluster });
-    console.error(
-        `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
-    );
-    const outs = { ...inputs };
-    delete outs.kubeconfig;
-    return JSON.parse(JSON.stringify(outs));
+    return scrubbed(await secretsOf(inputs), async (log) => {
+        const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
+        const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+        const cluster = kubeAdapters(
+            kc,
+            { ...inputs, app: appOfCanary(inputs.canaryDeployment) },
+            { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
+        );
+        await resetToStable({ router: cluster, workloads: cluster });
+        log(
+            `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+        );
+        const outs = { ...inputs };
+        delete outs.kubeconfig;
+        return outs;
+    });
 }

@@ -44,6 +44,7 @@ describe("CanaryApp", () => {
         const canary = one(created, "networking.k8s.io/v1:Ingress", "demo-canary").inputs;
         assert.deepStrictEqual(canary.metadata.annotations, {
             "nginx.ingress.kubernetes.io/canary": "true",
+            "progressive-delivery/stack": "progressive-delivery/test",
         });
         assert.strictEqual(
             canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"],
@@ -100,6 +101,65 @@ describe("CanaryApp", () => {
         assert.ok(
             !r.__provider.includes("apiVersion: v1"),
             "the serialized provider must not carry the kubeconfig",
+        );
+    });
+
+    it("every object's metadata, and no pod template, carries the ownership labels the rollout checks", () => {
+        const owned = {
+            "app.kubernetes.io/managed-by": "progressive-delivery",
+            "app.kubernetes.io/instance": "rollouts-demo",
+        };
+        const objects = created.filter(
+            (r) => r.type.startsWith("kubernetes:") && r.name.startsWith("demo-"),
+        );
+        assert.deepStrictEqual(objects.map((r) => r.type.split(":")[1]).sort(), [
+            "apps/v1",
+            "apps/v1",
+            "core/v1",
+            "core/v1",
+            "core/v1",
+            "networking.k8s.io/v1",
+            "networking.k8s.io/v1",
+        ]);
+        for (const r of objects) {
+            assert.deepStrictEqual(
+                { ...r.inputs.metadata.labels, app: undefined, track: undefined },
+                { ...owned, app: undefined, track: undefined },
+                r.name,
+            );
+            assert.strictEqual(
+                r.inputs.metadata.annotations["progressive-delivery/stack"],
+                "progressive-delivery/test",
+                r.name,
+            );
+        }
+        for (const track of ["stable", "canary"]) {
+            // The template is what the canary's hash covers: it did not change.
+            assert.deepStrictEqual(dep(track).inputs.spec.template.metadata, {
+                labels: { app: "rollouts-demo", track },
+            });
+        }
+    });
+
+    it("a system namespace, allowed explicitly, is used but not created (nor deleted)", async () => {
+        const sys = validateConfig({
+            app: { name: "sys", namespace: "kube-system", allowSystemNamespace: true },
+        });
+        assert.deepStrictEqual(sys.errors, []);
+        new mod.CanaryApp("sys", {
+            app: sys.config.app,
+            rollout: sys.config.rollout,
+            prometheus: { url: "http://p:9090", timeoutSeconds: 5 },
+            scrapeIntervalSeconds: 30,
+        });
+        await settle();
+        assert.deepStrictEqual(
+            created.filter((r) => r.name === "sys-ns"),
+            [],
+        );
+        assert.strictEqual(
+            one(created, "apps/v1:Deployment", "sys-canary").inputs.metadata.namespace,
+            "kube-system",
         );
     });
 

@@ -65,12 +65,12 @@ describe("config: each invalid value has an exact message", () => {
         [
             "unknown nested key",
             { app: { imag: "x:1" } },
-            `${P}app.imag: is not a known key; known keys are name, namespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe`,
+            `${P}app.imag: is not a known key; known keys are name, namespace, allowSystemNamespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe`,
         ],
         [
             "app not an object",
             { app: "demo" },
-            `${P}app: must be an object with the keys name, namespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe, got "demo"`,
+            `${P}app: must be an object with the keys name, namespace, allowSystemNamespace, image, replicas, port, host, path, resources, readinessProbe, livenessProbe, got "demo"`,
         ],
         [
             "image without a tag",
@@ -90,7 +90,7 @@ describe("config: each invalid value has an exact message", () => {
         [
             "image with spaces",
             { app: { image: "argoproj/rollouts demo:blue" } },
-            `${P}app.image: "argoproj/rollouts demo:blue" is not a valid image reference; use e.g. "argoproj/rollouts-demo:blue"`,
+            `${P}app.image: "argoproj/rollouts demo:blue" is not a valid image reference: it contains whitespace; write it as repository:tag, e.g. "argoproj/rollouts-demo:blue"`,
         ],
         [
             "empty image",

@@ -1,211 +1,126 @@
-// The Kubernetes adapters against a local HTTP server that speaks the Kubernetes JSON API (a
-// test double of the API server: it records requests and answers like kube-apiserver). The
+// The Kubernetes adapters on the good path, against a local server that speaks the Kubernetes
+// JSON API (test/support/kubeApi.ts: it records requests and answers like kube-apiserver). The
+// faults (409, 429, 5xx, 403, 404, foreign objects) are in test/faults/kubeAdapters.test.ts; the
 // same adapters run against the real API server in the e2e suite.
 import * as assert from "assert";
-import * as http from "http";
 import {
     FIELD_MANAGER,
     kubeAdapters,
     loadKubeConfig,
 } from "../../../../../components/rollout/adapters/kube";
-import { freePort } from "../../../../support/prometheus";
-
-interface Seen {
-    method: string;
-    path: string;
-    query: URLSearchParams;
-    contentType?: string;
-    body?: unknown;
-}
+import { KubeApiDouble, seedApp } from "../../../../support/kubeApi";
+import { DEMO_TARGET } from "../../../../support/rolloutRun";
 
 describe("Kubernetes adapters (against a local server speaking the Kubernetes JSON API)", () => {
-    let server: http.Server;
-    let seen: Seen[];
-    let deployment: { generation: number; status: Record<string, number> };
-    let failNext: number[];
-    let kubeconfig: string;
-
-    before(async () => {
-        const port = await freePort();
-        server = http.createServer((req, res) => {
-            let raw = "";
-            req.on("data", (d) => (raw += d));
-            req.on("end", () => {
-                const url = new URL(req.url!, "http://x");
-                seen.push({
-                    method: req.method!,
-                    path: url.pathname,
-                    query: url.searchParams,
-                    contentType: req.headers["content-type"],
-                    body: raw ? JSON.parse(raw) : undefined,
-                });
-                const send = (code: number, body: unknown) => {
-                    res.writeHead(code, { "Content-Type": "application/json" });
-                    res.end(JSON.stringify(body));
-                };
-                const status = failNext.shift();
-                if (status) {
-                    return send(status, {
-                        kind: "Status",
-                        apiVersion: "v1",
-                        status: "Failure",
-                        message: `injected ${status}`,
-                        code: status,
-                    });
-                }
-                if (url.pathname === "/apis/apps/v1/namespaces/demo/deployments/demo-stable") {
-                    return send(404, {
-                        kind: "Status",
-                        apiVersion: "v1",
-                        status: "Failure",
-                        reason: "NotFound",
-                        message: 'deployments.apps "demo-stable" not found',
-                        code: 404,
-                    });
-                }
-                if (
-                    url.pathname.startsWith("/apis/apps/v1/namespaces/demo/deployments/demo-canary")
-                ) {
-                    return send(200, {
-                        apiVersion: "apps/v1",
-                        kind: "Deployment",
-                        metadata: {
-                            name: "demo-canary",
-                            namespace: "demo",
-                            generation: deployment.generation,
-                        },
-                        spec: {},
-                        status: { observedGeneration: deployment.generation, ...deployment.status },
-                    });
-                }
-                if (
-                    url.pathname ===
-                    "/apis/networking.k8s.io/v1/namespaces/demo/ingresses/demo-canary"
-                ) {
-                    return send(200, {
-                        apiVersion: "networking.k8s.io/v1",
-                        kind: "Ingress",
-                        metadata: { name: "demo-canary", namespace: "demo" },
-                        spec: {},
-                    });
-                }
-                send(404, { kind: "Status", code: 404, message: "unexpected path" });
-            });
-        });
-        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-        kubeconfig = [
-            "apiVersion: v1",
-            "kind: Config",
-            "clusters: [{name: local, cluster: {server: 'http://127.0.0.1:" +
-                port +
-                "', insecure-skip-tls-verify: true}}]",
-            "users: [{name: u, user: {token: t0ken}}]",
-            "contexts: [{name: c, context: {cluster: local, user: u}}]",
-            "current-context: c",
-        ].join("\n");
-    });
+    const api = new KubeApiDouble();
+    before(() => api.start());
+    after(() => api.stop());
     beforeEach(() => {
-        seen = [];
-        failNext = [];
-        deployment = { generation: 1, status: { readyReplicas: 0, updatedReplicas: 0 } };
+        api.reset();
+        seedApp(api, { app: "demo", namespace: "demo", stableHash: "h-stable" });
     });
-    after(() => new Promise((r) => server.close(r)));
 
-    const adapters = () =>
-        kubeAdapters(
-            loadKubeConfig({ kubeconfig }),
-            {
-                namespace: "demo",
-                canaryDeployment: "demo-canary",
-                canaryIngress: "demo-canary",
-                stableDeployment: "demo-stable",
-            },
-            20,
-        );
-
-    it("sets the canary weight with a merge patch and its own field manager", async () => {
-        await adapters().setWeight(40);
-        assert.strictEqual(seen.length, 1);
-        const [r] = seen;
-        assert.strictEqual(r.method, "PATCH");
-        assert.strictEqual(
-            r.path,
-            "/apis/networking.k8s.io/v1/namespaces/demo/ingresses/demo-canary",
-        );
-        assert.strictEqual(r.contentType, "application/merge-patch+json");
-        assert.strictEqual(r.query.get("fieldManager"), FIELD_MANAGER);
-        assert.deepStrictEqual(r.body, {
-            metadata: { annotations: { "nginx.ingress.kubernetes.io/canary-weight": "40" } },
+    const adapters = (deadline = Date.now() + 60_000) =>
+        kubeAdapters(loadKubeConfig({ kubeconfig: api.kubeconfig() }), DEMO_TARGET, {
+            deadline,
+            pollMs: 20,
         });
+
+    it("sets the canary weight: reads the Ingress, then a merge patch with its resourceVersion and field manager", async () => {
+        const rv = api.get("ingresses", "demo", "demo-canary")!.metadata.resourceVersion;
+        await adapters().setWeight(40);
+        assert.deepStrictEqual(api.calls(), [
+            "GET ingresses/demo-canary 200",
+            "PATCH ingresses/demo-canary 200",
+        ]);
+        const patch = api.seen[1];
+        assert.strictEqual(patch.contentType, "application/merge-patch+json");
+        assert.strictEqual(patch.query.get("fieldManager"), FIELD_MANAGER);
+        assert.deepStrictEqual(patch.body, {
+            metadata: {
+                annotations: { "nginx.ingress.kubernetes.io/canary-weight": "40" },
+                resourceVersion: rv,
+            },
+        });
+        const stored = api.get("ingresses", "demo", "demo-canary")!;
+        assert.strictEqual(
+            stored.metadata.annotations!["nginx.ingress.kubernetes.io/canary-weight"],
+            "40",
+        );
+        assert.strictEqual(
+            stored.metadata.annotations!["nginx.ingress.kubernetes.io/canary"],
+            "true",
+        );
     });
 
     it("scales the canary through spec.replicas", async () => {
+        const rv = api.get("deployments", "demo", "demo-canary")!.metadata.resourceVersion;
         await adapters().scaleCanary(3);
         assert.deepStrictEqual(
-            seen.map((s) => [s.method, s.path, s.body]),
+            api.seen.map((s) => [s.method, s.path, s.body]),
             [
+                ["GET", "/apis/apps/v1/namespaces/demo/deployments/demo-canary", undefined],
                 [
                     "PATCH",
                     "/apis/apps/v1/namespaces/demo/deployments/demo-canary",
-                    { spec: { replicas: 3 } },
+                    { spec: { replicas: 3 }, metadata: { resourceVersion: rv } },
                 ],
             ],
         );
+        assert.strictEqual(api.get("deployments", "demo", "demo-canary")!.spec!.replicas, 3);
     });
 
-    it("retries 409, 429 and 5xx, then succeeds", async () => {
-        failNext = [409, 429, 503];
-        await adapters().setWeight(20);
-        assert.strictEqual(seen.length, 4);
-    });
-
-    it("does not retry a 403 and says what failed", async () => {
-        failNext = [403];
-        await assert.rejects(
-            adapters().setWeight(20),
-            /setting nginx.ingress.kubernetes.io\/canary-weight=20 on Ingress demo\/demo-canary failed: injected 403$/,
-        );
-        assert.strictEqual(seen.length, 1);
-    });
-
-    it("gives up after bounded retries", async () => {
-        failNext = [500, 500, 500, 500, 500, 500, 500];
-        await assert.rejects(adapters().scaleCanary(1), /failed \(after 6 attempts\)/);
-        assert.strictEqual(seen.length, 6);
+    it("sends no write when the object already has the value", async () => {
+        await adapters().setWeight(0);
+        await adapters().scaleCanary(0);
+        await adapters().setWeight(0);
+        assert.deepStrictEqual(api.calls(), [
+            "GET ingresses/demo-canary 200",
+            "PATCH ingresses/demo-canary 200",
+            "GET deployments/demo-canary 200",
+            "GET ingresses/demo-canary 200",
+        ]);
     });
 
     it("waits until the canary's replicas are ready", async () => {
-        setTimeout(() => (deployment.status = { readyReplicas: 2, updatedReplicas: 2 }), 100);
+        api.deployments = "stuck";
+        await adapters().scaleCanary(2);
+        setTimeout(() => {
+            const d = api.get("deployments", "demo", "demo-canary")!;
+            d.status = {
+                observedGeneration: d.metadata.generation,
+                readyReplicas: 2,
+                updatedReplicas: 2,
+            };
+        }, 100);
         await adapters().waitCanaryReady(2, Date.now() + 5000);
-        assert.ok(seen.length >= 2);
+        assert.ok(api.seen.filter((s) => s.method === "GET").length >= 3);
     });
 
     it("stops waiting at the deadline with the ready count", async () => {
-        deployment.status = { readyReplicas: 1, updatedReplicas: 2 };
-        await assert.rejects(
-            adapters().waitCanaryReady(2, Date.now() + 100),
-            /canary Deployment demo\/demo-canary has 1\/2 ready replicas \(2 updated\) at the rollout deadline/,
-        );
+        const d = api.get("deployments", "demo", "demo-canary")!;
+        d.status = { observedGeneration: 1, readyReplicas: 1, updatedReplicas: 2 };
+        await assert.rejects(adapters().waitCanaryReady(2, Date.now() + 100), {
+            message:
+                "canary Deployment demo/demo-canary has 1/2 ready replicas (2 updated) at the rollout deadline; check its pods' events and readiness probe",
+        });
     });
 
-    it("reports a missing stable Deployment as undefined (first deployment)", async () => {
+    it("reads the stable template hash; undefined when stable does not exist, empty without the annotation", async () => {
+        assert.strictEqual(await adapters().stableTemplateHash(), "h-stable");
+        delete api.get("deployments", "demo", "demo-stable")!.metadata.annotations![
+            "progressive-delivery/template-hash"
+        ];
+        assert.strictEqual(await adapters().stableTemplateHash(), "");
+        api.delete("deployments", "demo", "demo-stable");
         assert.strictEqual(await adapters().stableTemplateHash(), undefined);
     });
 
     it("sends the kubeconfig's token", async () => {
-        const seenAuth: string[] = [];
-        const orig = server.listeners("request")[0] as http.RequestListener;
-        server.removeAllListeners("request");
-        server.on("request", (req, res) => {
-            seenAuth.push(String(req.headers.authorization));
-            orig(req, res);
-        });
-        try {
-            await adapters().setWeight(0);
-        } finally {
-            server.removeAllListeners("request");
-            server.on("request", orig);
-        }
-        assert.deepStrictEqual(seenAuth, ["Bearer t0ken"]);
+        await adapters().setWeight(10);
+        assert.deepStrictEqual(
+            api.seen.map((s) => s.authorization),
+            ["Bearer t0ken-for-the-double", "Bearer t0ken-for-the-double"],
+        );
     });
 });

@@ -1,0 +1,235 @@
+// Fault suite, the CanaryRollout provider end to end: the REAL createRollout, updateRollout and
+// complete (engine, adapters, hostClock) against the Kubernetes API double and a small
+// Prometheus double. What is asserted is what reaches the cluster: which writes were accepted.
+import * as assert from "assert";
+import type { RolloutInputs } from "../../components/rollout/core/state";
+import {
+    complete,
+    createRollout,
+    missingStable,
+    updateRollout,
+} from "../../components/rollout/provider/impl";
+import { KubeApiDouble, seedApp } from "../support/kubeApi";
+import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
+
+const NOT_OURS =
+    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
+
+/** Captures what the provider prints on stderr. */
+async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
+    const lines: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+        return { lines, result: await run() };
+    } finally {
+        console.error = orig;
+    }
+}
+
+describe("faults: CanaryRollout provider against the Kubernetes API double", function () {
+    this.timeout(30_000);
+    const api = new KubeApiDouble();
+    let prom: Awaited<ReturnType<typeof prometheusDouble>>;
+
+    before(async () => {
+        await api.start();
+        // Success rate 1.0 over 500 requests.
+        prom = await prometheusDouble(healthy);
+    });
+    after(async () => {
+        await api.stop();
+        await prom.close();
+    });
+    beforeEach(() => api.reset());
+
+    const inputs = (over: Partial<RolloutInputs> = {}) =>
+        demoInputs({
+            prometheus: { url: prom.url, timeoutSeconds: 5 },
+            kubeconfig: api.kubeconfig(),
+            ...over,
+        });
+    /** The state a previous run left: stable runs h1 with image demo:1. */
+    const previous = (over: Partial<RolloutInputs> = {}) => previousState(inputs(over));
+    const writes = () =>
+        api
+            .writes()
+            .map(
+                (s) =>
+                    `${s.path.split("/").slice(-2).join("/")} ${JSON.stringify(s.body.spec ?? s.body.metadata.annotations)}`,
+            );
+
+    describe("the first deployment is decided from state, never from a 404", () => {
+        it("no state and no stable Deployment: promoted without a canary run, traffic on stable", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: null });
+            const { lines, result } = await captured(() => createRollout(inputs()));
+            assert.deepStrictEqual(lines, [
+                "[canary demo] first deployment: promoted without a canary run",
+            ]);
+            assert.strictEqual(result.outs.promotedHash, "h2");
+            assert.strictEqual(result.outs.lastRun, null);
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+            ]);
+        });
+
+        it("a later run whose stable Deployment is gone: an error that changes nothing and says how to recover", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: null });
+            api.get("ingresses", "demo", "demo-canary")!.metadata.annotations![
+                "nginx.ingress.kubernetes.io/canary-weight"
+            ] = "0";
+            const olds = previous();
+            await assert.rejects(updateRollout(olds, inputs()), {
+                message:
+                    "the stable Deployment demo/demo-stable does not exist, but this stack deployed it (the CanaryRollout state says it runs template h1); nothing was changed. " +
+                    "A canary needs the stable version to fall back to and to compare against, so none runs without it. " +
+                    'Recreate it: `pulumi refresh`, then `pulumi up` with app.image set back to "demo:1" (no canary runs for the promoted template), then set the new version again',
+            });
+            assert.strictEqual(missingStable(inputs(), olds).includes("demo:1"), true);
+            assert.deepStrictEqual(api.writes(), []);
+            assert.deepStrictEqual(
+                api.seen.map((s) => s.method),
+                ["GET"],
+            );
+        });
+
+        it("moved to another namespace: the state knows nothing of the new place, so it is a first deployment there", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: null });
+            const { lines, result } = await captured(() =>
+                updateRollout(previous({ namespace: "old" }), inputs()),
+            );
+            assert.deepStrictEqual(lines, [
+                "[canary demo] first deployment: promoted without a canary run",
+            ]);
+            assert.strictEqual(result.outs.promotedHash, "h2");
+        });
+
+        it("no state but a stable Deployment of this app: its template decides (same: no canary)", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h2" });
+            const { lines } = await captured(() => createRollout(inputs()));
+            assert.deepStrictEqual(lines, [
+                "[canary demo] stable already runs this template: promoted without a canary run",
+            ]);
+        });
+    });
+
+    describe("a canary run through API faults", () => {
+        it("409 on a weight write, 429 with Retry-After on a read, 503 on a scale: promoted, each write landed once", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.inject(
+                { method: "PATCH", resource: "ingresses", interfere: true },
+                {
+                    method: "GET",
+                    resource: "deployments",
+                    name: "demo-stable",
+                    status: 429,
+                    retryAfter: "1",
+                },
+                { method: "PATCH", resource: "deployments", status: 503 },
+            );
+            const { lines, result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(result.outs.lastRun?.verdict, "Promoted", lines.join("\n"));
+            assert.strictEqual(result.outs.promotedHash, "h2");
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+                'deployments/demo-canary {"replicas":2}',
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"50"}',
+            ]);
+            assert.deepStrictEqual(
+                api.seen.filter((s) => s.answer !== 200 && s.answer !== 201).map((s) => s.answer),
+                [429, 409, 503],
+            );
+            // The release as `kubectl get events` shows it, on the canary Deployment.
+            assert.deepStrictEqual(
+                api.events.map((e) => `${e.involvedObject.name} ${e.type} ${e.reason}`),
+                [
+                    "demo-canary Normal RolloutStarted",
+                    "demo-canary Normal RolloutStep",
+                    "demo-canary Normal RolloutStep",
+                    "demo-canary Normal AnalysisSuccessful",
+                    "demo-canary Normal RolloutPromoted",
+                ],
+            );
+        });
+
+        it("a canary Ingress of another app: rolled back before the first write, nothing written", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.get("ingresses", "demo", "demo-canary")!.metadata.labels![
+                "app.kubernetes.io/instance"
+            ] = "shop";
+            const refusal = `Ingress demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance) of stack "progressive-delivery/test". ${NOT_OURS}`;
+            const { result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
+            assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${refusal}; ` +
+                    `resetting traffic to stable ALSO failed: ${refusal}. Run pulumi up again: every run resets first`,
+            );
+            assert.deepStrictEqual(api.writes(), []);
+        });
+
+        it("a stable Deployment managed by another tool: refused before anything is written", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.get("deployments", "demo", "demo-stable")!.metadata.labels![
+                "app.kubernetes.io/managed-by"
+            ] = "Helm";
+            await assert.rejects(createRollout(inputs()), {
+                message: `Deployment demo/demo-stable is not CanaryApp "demo"'s: it is managed by "Helm" (label app.kubernetes.io/managed-by). ${NOT_OURS}`,
+            });
+            assert.deepStrictEqual(api.writes(), []);
+        });
+
+        it("403 on the canary scale: rolled back, the error names the RBAC permission", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.inject({ method: "PATCH", resource: "deployments", status: 403 });
+            const { result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
+            assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: scaling Deployment demo/demo-canary to 2 failed: ' +
+                    'HTTP 403: deployments.apps "demo-canary" is forbidden: User "system:serviceaccount:ci:deployer" cannot patch resource "deployments" in API group "apps" in the namespace "demo"; ' +
+                    'the kubeconfig\'s user needs the RBAC permission to patch deployments (API group "apps") in namespace "demo": grant the rollout get and patch on deployments.apps and ingresses.networking.k8s.io there (a Role and a RoleBinding); ' +
+                    "traffic is back on the stable version and the canary is scaled to 0",
+            );
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+            ]);
+        });
+    });
+
+    describe("CanaryCompletion", () => {
+        const completion = {
+            namespace: "demo",
+            canaryDeployment: "demo-canary",
+            stableDeployment: "demo-stable",
+            canaryIngress: "demo-canary",
+            promotedHash: "h2",
+        };
+
+        it("puts the weight and the canary back to 0 on this app's objects", async () => {
+            seedApp(api, { app: "demo", namespace: "demo" });
+            api.get("deployments", "demo", "demo-canary")!.spec!.replicas = 2;
+            await captured(() => complete({ ...completion, kubeconfig: api.kubeconfig() }));
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+                'deployments/demo-canary {"replicas":0}',
+            ]);
+        });
+
+        it("refuses a canary Deployment of another owner", async () => {
+            seedApp(api, { app: "demo", namespace: "demo" });
+            api.get("ingresses", "demo", "demo-canary")!.metadata.annotations![
+                "nginx.ingress.kubernetes.io/canary-weight"
+            ] = "0";
+            api.get("deployments", "demo", "demo-canary")!.metadata.ownerReferences = [
+                { kind: "HorizontalPodAutoscaler", name: "x" },
+            ];
+            await assert.rejects(complete({ ...completion, kubeconfig: api.kubeconfig() }), {
+                message: `Deployment demo/demo-canary is not CanaryApp "demo"'s: it is controlled by "HorizontalPodAutoscaler/x" (metadata.ownerReferences). ${NOT_OURS}`,
+            });
+            assert.deepStrictEqual(api.writes(), []);
+        });
+    });
+});
