@@ -52,7 +52,16 @@ export interface KubeAdapters extends TrafficRouter, Workloads {
     stableTemplateHash(): Promise<string | undefined>;
 }
 
-export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000): KubeAdapters {
+/**
+ * `sleep` paces the wait for ready canary pods; the provider passes its host clock's, so a
+ * cancelled or orphaned run stops waiting at the next tick instead of at the deadline.
+ */
+export function kubeAdapters(
+    kc: KubeConfig,
+    target: CanaryTarget,
+    pollMs = 1000,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+): KubeAdapters {
     const lib = k8s();
     const apps: AppsV1Api = kc.makeApiClient(lib.AppsV1Api);
     const net: NetworkingV1Api = kc.makeApiClient(lib.NetworkingV1Api);
@@ -113,7 +122,7 @@ export function kubeAdapters(kc: KubeConfig, target: CanaryTarget, pollMs = 1000
                             `(${s.updatedReplicas ?? 0} updated) at the rollout deadline; check its pods' events and readiness probe`,
                     );
                 }
-                await new Promise((r) => setTimeout(r, pollMs));
+                await sleep(pollMs);
             }
         },
         async stableTemplateHash() {

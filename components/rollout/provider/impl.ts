@@ -20,7 +20,8 @@ import {
     RunEvidence,
     SECRET_INPUTS,
 } from "../core/state";
-import { Metric, MetricsSource } from "../core/types";
+import { CANCEL_FILE_ENV } from "../core/names";
+import { Metric, MetricsSource, RolloutResult } from "../core/types";
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -174,11 +175,11 @@ function publicInputs(inputs: RolloutInputs): Record<string, unknown> {
 
 const log = (line: string) => console.error(line);
 
-async function connect(inputs: RolloutInputs) {
+async function connect(inputs: RolloutInputs, sleep?: (ms: number) => Promise<void>) {
     const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
     const { prometheusSource } = await import("../adapters/prometheus");
     const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-    const cluster = kubeAdapters(kc, inputs);
+    const cluster = kubeAdapters(kc, inputs, undefined, sleep);
     const source = await prometheusSource(
         {
             ...inputs.prometheus,
@@ -192,29 +193,36 @@ async function connect(inputs: RolloutInputs) {
 
 /** Runs the canary and returns its evidence; throws with the reason when it is rolled back. */
 async function canary(inputs: RolloutInputs): Promise<RunEvidence> {
-    const { cluster, source } = await connect(inputs);
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
-    const clock = hostClock();
+    const clock = hostClock({ cancelFile: process.env[CANCEL_FILE_ENV] || undefined });
     const startedAt = new Date().toISOString();
-    const result = await runRollout(
-        {
-            app: inputs.app,
-            steps: inputs.steps,
-            totalReplicas: inputs.totalReplicas,
-            deadlineSeconds: inputs.deadlineSeconds,
-            metrics: buildMetrics(inputs, source),
-        },
-        {
-            router: cluster,
-            workloads: cluster,
-            clock,
-            report: log,
-        },
-    );
-    if (clock.orphaned()) {
+    let result: RolloutResult;
+    try {
+        const { cluster, source } = await connect(inputs, clock.sleep);
+        result = await runRollout(
+            {
+                app: inputs.app,
+                steps: inputs.steps,
+                totalReplicas: inputs.totalReplicas,
+                deadlineSeconds: inputs.deadlineSeconds,
+                metrics: buildMetrics(inputs, source),
+            },
+            {
+                router: cluster,
+                workloads: cluster,
+                clock,
+                report: log,
+            },
+        );
+    } finally {
+        clock.dispose();
+    }
+    if (clock.stopped()?.exit) {
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.
-        throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
+        throw new OrphanedRun(
+            `[canary ${inputs.app}] ${clock.stopped()!.message}; traffic is back on stable`,
+        );
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
     if (result.verdict !== "Promoted") {
