@@ -90,7 +90,7 @@ export function classify(f: Facts): { outcome: Outcome; reason: string } {
     for (const re of CONFIG) {
         const e = first(re);
         if (e) {
-            return { outcome: "invalid", reason: firstLine(e, re) };
+            return { outcome: "invalid", reason: firstLine(e, re, false) };
         }
     }
     const any = f.errors.find((e) => e.trim() !== "");
@@ -100,13 +100,16 @@ export function classify(f: Facts): { outcome: Outcome; reason: string } {
     };
 }
 
-/** The line of a multi-line message that matches, from the match on (and the next, after a colon). */
-function firstLine(text: string, re: RegExp): string {
+/**
+ * The line of a multi-line message that matches (from the match on, when `fromMatch`), and the
+ * next one when it ends with a colon.
+ */
+function firstLine(text: string, re: RegExp, fromMatch = true): string {
     const lines = text.split("\n");
     const i = Math.max(
         0,
         lines.findIndex((l) => re.test(l)),
     );
-    const line = lines[i].slice(Math.max(0, lines[i].search(re))).trim();
+    const line = (fromMatch ? lines[i].slice(Math.max(0, lines[i].search(re))) : lines[i]).trim();
     return line.endsWith(":") && lines[i + 1] ? `${line} ${lines[i + 1].trim()}` : line;
 }
