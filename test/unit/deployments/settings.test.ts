@@ -79,6 +79,11 @@ describe("deployments/ (Pulumi Deployments settings, under mocks)", () => {
                 cacheOptions: { enable: true },
             });
         }
+        // Without named approvers, anyone who may open prod's environment approves.
+        assert.deepStrictEqual(
+            one(created, "ApprovalRule").inputs.approvalRuleConfig.eligibleApprovers,
+            [{ rbacPermission: "environment:open" }],
+        );
     });
 
     it("a change to prod's ESC environment needs a reviewer other than its author", async () => {
@@ -106,14 +111,6 @@ describe("deployments/ (Pulumi Deployments settings, under mocks)", () => {
         assert.strictEqual(
             one(created, "DeploymentSettings", "prod").inputs.sourceContext.git.branch,
             "refs/heads/release",
-        );
-    });
-
-    it("without named approvers, anyone who may open the environment approves", async () => {
-        const { created } = await runSettings(BASE);
-        assert.deepStrictEqual(
-            one(created, "ApprovalRule").inputs.approvalRuleConfig.eligibleApprovers,
-            [{ rbacPermission: "environment:open" }],
         );
     });
 

@@ -76,6 +76,16 @@ describe("release/args", () => {
         );
     });
 
+    it("README's From CI table is the exit code table", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const section = readme.split("\n## From CI\n")[1].split("\n## ")[0];
+        const rows = section.split("\n").filter((l) => /^\| \d+ \|/.test(l));
+        assert.deepStrictEqual(
+            rows,
+            EXIT_CODES.map((e) => `| ${e.code} | ${e.meaning} |`),
+        );
+    });
+
     it("--help lists every exit code with its meaning", () => {
         for (const e of EXIT_CODES) {
             assert.ok(
