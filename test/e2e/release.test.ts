@@ -7,9 +7,9 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { useEmbeddedStack } from "../support/e2e";
+import { expectStable, useEmbeddedStack } from "../support/e2e";
 import { ROOT } from "../support/stackConfig";
-import { ClusterState, Workspace } from "../../local/workspace";
+import { Workspace } from "../../local/workspace";
 
 interface RunnerEvent {
     type: "phase" | "rollout" | "note" | "result";
@@ -117,15 +117,6 @@ describe("release runner end to end (Automation API, embedded stack)", function 
     };
     const rolloutLines = (events: RunnerEvent[]) =>
         events.filter((e) => e.type === "rollout").map((e) => e.message!);
-
-    const expectStable = (s: ClusterState, tag: string) => {
-        assert.ok(
-            s.stableImage.endsWith(`:${tag}`),
-            `stable runs ${s.stableImage}, expected :${tag}`,
-        );
-        assert.strictEqual(s.weight, 0, "all traffic on stable");
-        assert.strictEqual(s.canaryReplicas, 0, "canary scaled to 0");
-    };
 
     /** Lock files of the workspace's file backend (PULUMI_BACKEND_URL=file://...). */
     const locks = (): string[] => {

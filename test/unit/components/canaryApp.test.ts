@@ -155,34 +155,28 @@ describe("CanaryApp", () => {
         assert.deepStrictEqual(canary.spec.tls, stable.spec.tls);
     });
 
+    /** The release either way: tls.certManagerChart's defaults, in the cert-manager namespace. */
+    const CERT_MANAGER_CHART = {
+        name: "cert-manager",
+        namespace: "cert-manager",
+        createNamespace: true,
+        chart: "cert-manager",
+        version: "v1.19.1",
+        repositoryOpts: { repo: "https://charts.jetstack.io" },
+    };
     for (const [via, type, inputs] of [
         [
             "component",
             "kubernetes-cert-manager:index:CertManager",
             {
                 installCRDs: true,
-                helmOptions: {
-                    name: "cert-manager",
-                    namespace: "cert-manager",
-                    createNamespace: true,
-                    chart: "cert-manager",
-                    version: "v1.19.1",
-                    repositoryOpts: { repo: "https://charts.jetstack.io" },
-                },
+                helmOptions: CERT_MANAGER_CHART,
             },
         ],
         [
             "helm",
             "kubernetes:helm.sh/v3:Release",
-            {
-                name: "cert-manager",
-                namespace: "cert-manager",
-                createNamespace: true,
-                chart: "cert-manager",
-                version: "v1.19.1",
-                repositoryOpts: { repo: "https://charts.jetstack.io" },
-                values: { crds: { enabled: true } },
-            },
+            { ...CERT_MANAGER_CHART, values: { crds: { enabled: true } } },
         ],
     ] as const) {
         it(`installCertManager via ${via}: the same pinned chart, with its CRDs`, async () => {
