@@ -70,15 +70,16 @@ const CONFIG = [
 /** The outcome, and the line that says why (the first that decided it). */
 export function classify(f: Facts): { outcome: Outcome; reason: string } {
     const first = (re: RegExp) => f.errors.find((e) => re.test(e));
+    if (f.succeeded) {
+        // Even with a signal: it came too late to stop anything, the release is done.
+        return { outcome: "promoted", reason: "" };
+    }
     if (f.cancelled) {
         const rolledBack = first(ROLLED_BACK);
         return {
             outcome: "cancelled",
             reason: rolledBack ? firstLine(rolledBack, ROLLED_BACK) : "cancelled",
         };
-    }
-    if (f.succeeded) {
-        return { outcome: "promoted", reason: "" };
     }
     if (f.violations.length > 0) {
         return { outcome: "invalid", reason: `policy violation: ${f.violations[0]}` };

@@ -68,7 +68,7 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
                 log.restartClock(now());
                 const up = await stack.up(common);
                 lastRun = up.outputs.lastRun?.value as RunEvidence | null | undefined;
-                succeeded = !cancellation.requested;
+                succeeded = true;
             }
         } finally {
             if (cancellation.forced) {
@@ -101,7 +101,11 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
     };
     const { outcome, reason } = classify(facts);
     if (cancellation.requested) {
-        notes.unshift(...cancelNotes(cancellation, phase, log));
+        notes.unshift(
+            ...(succeeded
+                ? [`${cancellation.signal} came after the update had finished: nothing to cancel`]
+                : cancelNotes(cancellation, phase, log)),
+        );
     }
     return {
         stack: args.stack,

@@ -67,11 +67,13 @@ describe("release/outcome", () => {
         });
     });
 
-    it("success is a promotion (or no canary needed)", () => {
-        assert.deepStrictEqual(classify(facts({ succeeded: true })), {
-            outcome: "promoted",
-            reason: "",
-        });
+    it("success is a promotion (or no canary needed), even if a signal came too late", () => {
+        for (const cancelled of [false, true]) {
+            assert.deepStrictEqual(classify(facts({ succeeded: true, cancelled })), {
+                outcome: "promoted",
+                reason: "",
+            });
+        }
     });
 
     it("the program's ConfigError: invalid, with its first problem", () => {

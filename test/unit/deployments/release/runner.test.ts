@@ -255,6 +255,19 @@ describe("release/runner", () => {
         ]);
     });
 
+    it("a signal as the update finishes: it succeeded, so it is a promotion", async () => {
+        const stack = new FakeStack(undefined, async (o) => {
+            o.onEvent!(line('canary "shop" promoted after 9 steps in 300s'));
+            h.cancellation.onSignal("SIGTERM", false);
+        });
+        const h = harness(async () => stack);
+        const r = await h.run();
+        assert.deepStrictEqual(
+            [r.outcome, r.exitCode, r.notes],
+            ["promoted", 0, ["SIGTERM came after the update had finished: nothing to cancel"]],
+        );
+    });
+
     it("a signal during the preview: nothing changed, no update", async () => {
         const h = harness(async () => stack);
         const stack = new FakeStack(async () => {
