@@ -80,11 +80,9 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
             }
         }
     } catch (e) {
-        // The Automation API's CommandError carries pulumi's stderr in its message; preview and
-        // up already gave it to onError.
         // preview and up: the engine's diagnostics and pulumi's stderr (onError) say it all;
-        // the CommandError's text repeats the whole output. Before them (selecting the stack),
-        // its stderr is all there is.
+        // the Automation API's CommandError repeats the whole output. Before them (selecting
+        // the stack), the stderr in its message is all there is.
         const message = (e as Error).message;
         const cliStderr = / stderr: ([\s\S]*?)\n err\?: /.exec(message)?.[1];
         if (phase === "open") {
