@@ -21,6 +21,7 @@ import {
     RunEvidence,
     SECRET_INPUTS,
 } from "../core/state";
+import { CANCEL_FILE_ENV } from "../core/names";
 import { Metric, MetricsSource } from "../core/types";
 import { prometheusUrlProblem } from "../core/urls";
 import { scrubbed, secretsOf } from "./secrets";
@@ -216,8 +217,9 @@ async function connect(inputs: RolloutInputs) {
 
 /** Runs the canary and returns its evidence, promoted or rolled back. */
 async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
-    const { cluster, source, kc } = conn;
+    const { source, kc } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
+    const { kubeAdapters } = await import("../adapters/kube");
     const { kubeEvents } = await import("../adapters/events");
     const { webhooks } = await import("../adapters/webhooks");
     const events = kubeEvents(kc, inputs, log);
@@ -229,30 +231,44 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
     );
     const sinks = [events.sink, hooks.sink];
     const queues = [events.queue, ...hooks.queues];
-    const clock = hostClock();
+    // The host clock also watches for cancellation (the release runner's cancel file, a signal
+    // to the host) and for a gone `pulumi`; the run's Kubernetes waits tick on it, so either
+    // stops a wait for ready pods at the next tick.
+    const clock = hostClock({ cancelFile: process.env[CANCEL_FILE_ENV] || undefined });
+    const cluster = kubeAdapters(kc, inputs, {
+        deadline: Date.now() + inputs.deadlineSeconds * 1000,
+        sleep: clock.sleep,
+    });
     const startedAt = new Date().toISOString();
-    const result = await runRollout(
-        {
-            app: inputs.app,
-            steps: inputs.steps,
-            totalReplicas: inputs.totalReplicas,
-            deadlineSeconds: inputs.deadlineSeconds,
-            metrics: buildMetrics(inputs, source),
-        },
-        {
-            router: cluster,
-            workloads: cluster,
-            clock,
-            report: log,
-            events: (e) => sinks.forEach((sink) => sink(e)),
-        },
-    );
+    let result;
+    try {
+        result = await runRollout(
+            {
+                app: inputs.app,
+                steps: inputs.steps,
+                totalReplicas: inputs.totalReplicas,
+                deadlineSeconds: inputs.deadlineSeconds,
+                metrics: buildMetrics(inputs, source),
+            },
+            {
+                router: cluster,
+                workloads: cluster,
+                clock,
+                report: log,
+                events: (e) => sinks.forEach((sink) => sink(e)),
+            },
+        );
+    } finally {
+        clock.dispose();
+    }
     // Evidence that leaves the process gets a few more seconds, never more.
     await Promise.all(queues.map((q) => q.flush(EVIDENCE_FLUSH_MS)));
-    if (clock.orphaned()) {
+    if (clock.stopped()?.exit) {
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.
-        throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
+        throw new OrphanedRun(
+            `[canary ${inputs.app}] ${clock.stopped()!.message}; traffic is back on stable`,
+        );
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
     log(`[canary ${inputs.app}] ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);

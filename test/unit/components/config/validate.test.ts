@@ -34,6 +34,7 @@ describe("config: defaults", () => {
         assert.strictEqual(config.rollout.deadlineSeconds, 1800);
         assert.strictEqual(config.monitoring.chart.version, DEFAULTS.monitoring.chart.version);
         assert.strictEqual(config.tls.secretName, "rollouts-demo-tls");
+        assert.strictEqual(config.tls.certManagerVia, "component");
     });
     it("a real 0 survives (?? not ||)", () => {
         const { config, errors } = validateConfig({
@@ -499,6 +500,11 @@ describe("config: each invalid value has an exact message", () => {
             "tls issuer",
             { tls: { enabled: true, issuer: "vault" } },
             `${P}tls.issuer: "vault" is not supported: use "selfsigned" (default) or "acme"`,
+        ],
+        [
+            "cert-manager installed by an unknown way",
+            { tls: { enabled: true, installCertManager: true, certManagerVia: "kubectl" } },
+            `${P}tls.certManagerVia: "kubectl" is not supported: use "component" (default; @pulumi/kubernetes-cert-manager, its plugin is downloaded) or "helm" (a Helm Release, no plugin)`,
         ],
         [
             "acme without email",
