@@ -9,7 +9,11 @@ import tseslint from "typescript-eslint";
 //   components/rollout/provider/  dynamic providers; may import core and adapters
 //   components/*.ts, config/      may import core and provider, never adapters
 //   policies/                     ships alone: nothing from components/
-//   nothing shipped imports local/ or test/ (test/** itself is exempt)
+//   deployments/                  the release runner and the Deployments settings: talks to
+//                                 Pulumi through the Automation API; from components/ only the
+//                                 pure rollout/core (names, state types)
+//   nothing shipped imports local/ or test/ (test/** itself is exempt), and only deployments/
+//   imports deployments/
 //
 // `group` entries use .gitignore semantics, matched against the raw import string:
 //   - a pattern with a slash at the start or in the middle is anchored to the START of the
@@ -24,9 +28,9 @@ import tseslint from "typescript-eslint";
 // ---------------------------------------------------------------------------------------------
 
 const NO_LOCAL_OR_TEST = {
-    group: ["../**/local", "../**/test"],
+    group: ["../**/local", "../**/test", "../**/deployments"],
     message:
-        "Layer rule: shipped code (components/, policies/, index.ts) must not import local/ or test/. Move the shared piece into the layer that ships it.",
+        "Layer rule: shipped code (components/, policies/, index.ts, deployments/) must not import local/ or test/, and only deployments/ imports deployments/. Move the shared piece into the layer that ships it.",
 };
 
 const COMPONENT_FILES = ["../**/canaryApp", "../**/monitoringStack", "../**/ingressMonitor"];
@@ -56,7 +60,7 @@ const CORE_PURE_MESSAGE =
     "Layer rule: the core is pure. Inject I/O through the ports in core/types.ts; the adapter implementation lives in rollout/adapters.";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**"] },
+    { ignores: ["**/node_modules/**", "bin/**"] },
     ...tseslint.configs.recommended,
     {
         rules: {
@@ -188,6 +192,24 @@ export default tseslint.config(
             group: ["**/components"],
             message:
                 "Layer rule: the policy pack ships alone and must not import from components/. Copy the small piece into policies/lib.",
+        }),
+    },
+    {
+        files: ["deployments/**/*.ts"],
+        rules: layer({
+            group: [
+                "**/components/config",
+                "**/components/config/**",
+                "**/rollout/adapters",
+                "**/rollout/adapters/**",
+                "**/rollout/provider",
+                "**/rollout/provider/**",
+                ...COMPONENT_FILES,
+                "../index",
+                "../../index",
+            ],
+            message:
+                "Layer rule: deployments/ drives Pulumi through the Automation API and reads the engine's events; from components/ it may import only the pure rollout/core (shared names and types). Move the shared piece into rollout/core.",
         }),
     },
     {

@@ -10,6 +10,7 @@
 // the old inputs: the next `pulumi up` with the same config retries the canary.
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
+import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, TlsConfig } from "./config";
 import { canonicalJson } from "./rollout/core/canonicalJson";
@@ -361,22 +362,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                       },
                   }
                 : { selfSigned: {} };
-        // cert-manager itself (its CRDs and webhook), when this stack should install it.
-        const certManager = tls.installCertManager
-            ? new k8s.helm.v3.Release(
-                  `${name}-cert-manager`,
-                  {
-                      name: "cert-manager",
-                      namespace: "cert-manager",
-                      createNamespace: true,
-                      chart: tls.certManagerChart.name,
-                      version: tls.certManagerChart.version,
-                      repositoryOpts: { repo: tls.certManagerChart.repo },
-                      values: { crds: { enabled: true } },
-                  },
-                  { parent: this },
-              )
-            : undefined;
+        const certManager = tls.installCertManager ? this.certManager(name, tls) : undefined;
         return new k8s.apiextensions.CustomResource(
             `${name}-issuer`,
             {
@@ -393,6 +379,34 @@ export class CanaryApp extends pulumi.ComponentResource {
                 spec,
             },
             { parent: this, dependsOn: certManager ? [certManager] : [] },
+        );
+    }
+
+    /**
+     * cert-manager itself (its CRDs and webhook), the same pinned chart either way: through
+     * @pulumi/kubernetes-cert-manager's component (its provider plugin is downloaded by
+     * `pulumi up`), or as a plain Helm Release where that plugin cannot be had.
+     */
+    private certManager(name: string, tls: TlsConfig): pulumi.Resource {
+        const release = {
+            name: "cert-manager",
+            namespace: "cert-manager",
+            createNamespace: true,
+            chart: tls.certManagerChart.name,
+            version: tls.certManagerChart.version,
+            repositoryOpts: { repo: tls.certManagerChart.repo },
+        };
+        if (tls.certManagerVia === "component") {
+            return new CertManager(
+                `${name}-cert-manager`,
+                { installCRDs: true, helmOptions: release },
+                { parent: this },
+            );
+        }
+        return new k8s.helm.v3.Release(
+            `${name}-cert-manager`,
+            { ...release, values: { crds: { enabled: true } } },
+            { parent: this },
         );
     }
 }

@@ -2,13 +2,19 @@
 // outside the repo whose program files are symlinks to this checkout (so the code under test is
 // the checkout's) and whose stack config is a copy of Pulumi.local.yaml (so `pulumi config set`
 // and the passphrase salt never touch the repo), with its own file backend.
+//
+// The links may point to another tree instead (`root`: e.g. an older commit exported by the
+// upgrade test). Re-creating a workspace with another root re-points the links and keeps the
+// backend and the stack config, so the stack's state carries over from one version of the
+// program to the next, as it does for a user who pulls a new version into their checkout.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { KubeConfig } from "@kubernetes/client-node";
 
 const ROOT = path.join(__dirname, "..");
-const STATE =
+/** Where workspaces (and other state of the embedded stack) live; outside the repo. */
+export const STATE =
     process.env.PD_STATE_DIR ??
     path.join(
         process.env.XDG_STATE_HOME ?? path.join(process.env.HOME ?? "/root", ".local", "state"),
@@ -41,18 +47,32 @@ export class Workspace {
     private constructor(
         readonly dir: string,
         readonly env: NodeJS.ProcessEnv,
+        /** The checkout whose program files the project's links point to. */
+        readonly root: string,
     ) {}
 
-    static async create(name: string): Promise<Workspace> {
+    /**
+     * Creates the workspace `name`, or re-points an existing one at `opts.root` (default: this
+     * checkout); its backend and stack config are kept either way.
+     */
+    static async create(name: string, opts: { root?: string } = {}): Promise<Workspace> {
+        const root = path.resolve(opts.root ?? ROOT);
+        if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) {
+            throw new Error(`workspace root ${root} has no Pulumi.yaml`);
+        }
         const base = path.join(STATE, name);
         const dir = path.join(base, "project");
         fs.mkdirSync(dir, { recursive: true });
         for (const f of LINKED) {
             const link = path.join(dir, f);
             fs.rmSync(link, { force: true, recursive: false });
-            fs.symlinkSync(path.join(ROOT, f), link);
+            // A tree exported from git has no node_modules: use this checkout's. Note that Node
+            // and TypeScript resolve packages from a module's real path, not from the link, so
+            // the root's own files find them only if the root has (a link to) node_modules too.
+            const from = f === "node_modules" && !fs.existsSync(path.join(root, f)) ? ROOT : root;
+            fs.symlinkSync(path.join(from, f), link);
         }
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         fs.mkdirSync(path.join(base, "backend"), { recursive: true });
         const env: NodeJS.ProcessEnv = {
             ...process.env,
@@ -69,7 +89,7 @@ export class Workspace {
                 "KUBECONFIG is not set: run `npm run local:up` and source its env.sh (npm run demo does)",
             );
         }
-        return new Workspace(dir, env);
+        return new Workspace(dir, env, root);
     }
 
     /** Runs a pulumi command in the workspace, echoing its output with a prefix. */
@@ -133,7 +153,7 @@ export class Workspace {
         }
         await this.destroyStack();
         fs.copyFileSync(
-            path.join(ROOT, "Pulumi.local.yaml"),
+            path.join(this.root, "Pulumi.local.yaml"),
             path.join(this.dir, "Pulumi.local.yaml"),
         );
         await this.mustPulumi(["stack", "init", this.stack]);
@@ -145,7 +165,7 @@ export class Workspace {
         const stacks = await this.mustPulumi(["stack", "ls", "--json"]);
         if (!(JSON.parse(stacks) as { name: string }[]).some((s) => s.name === this.stack)) {
             fs.copyFileSync(
-                path.join(ROOT, "Pulumi.local.yaml"),
+                path.join(this.root, "Pulumi.local.yaml"),
                 path.join(this.dir, "Pulumi.local.yaml"),
             );
             await this.mustPulumi(["stack", "init", this.stack]);
@@ -225,6 +245,20 @@ export class Workspace {
             net: this.kc.makeApiClient(k8s.NetworkingV1Api),
             core: this.kc.makeApiClient(k8s.CoreV1Api),
         };
+    }
+
+    /** The Kubernetes events on an object of the app's namespace, oldest first. */
+    async events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
+        const { core } = await this.kube();
+        const list = await core.listNamespacedEvent({
+            namespace: this.namespace,
+            fieldSelector: `involvedObject.name=${name}`,
+        });
+        return list.items.map((e) => ({
+            reason: e.reason ?? "",
+            message: e.message ?? "",
+            type: e.type ?? "",
+        }));
     }
 
     async clusterState(): Promise<ClusterState> {

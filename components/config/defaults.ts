@@ -60,6 +60,7 @@ export const DEFAULTS = {
         enabled: false,
         issuer: "selfsigned",
         installCertManager: false,
+        certManagerVia: "component",
         certManagerChart: {
             repo: "https://charts.jetstack.io",
             name: "cert-manager",

@@ -69,6 +69,11 @@ export interface TlsConfig {
     issuer: "selfsigned" | "acme";
     acme?: { email: string; server: string };
     installCertManager: boolean;
+    /**
+     * How installCertManager installs it: "component" (@pulumi/kubernetes-cert-manager's
+     * CertManager, whose plugin `pulumi up` downloads) or "helm" (a plain Helm Release).
+     */
+    certManagerVia: "component" | "helm";
     certManagerChart: ChartRef;
     secretName: string;
 }

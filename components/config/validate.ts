@@ -203,10 +203,18 @@ function validateTls(c: Checker, value: unknown, appName: string): TlsConfig {
             'is set but tls.issuer is not "acme"; set tls.issuer to "acme" or remove tls.acme',
         );
     }
+    const via = c.string("tls.certManagerVia", raw.certManagerVia, d.certManagerVia);
+    if (via !== "component" && via !== "helm") {
+        c.fail(
+            "tls.certManagerVia",
+            `${show(via)} is not supported: use "component" (default; @pulumi/kubernetes-cert-manager, its plugin is downloaded) or "helm" (a Helm Release, no plugin)`,
+        );
+    }
     return {
         enabled,
         issuer: issuer === "acme" ? "acme" : "selfsigned",
         acme,
+        certManagerVia: via === "helm" ? "helm" : "component",
         installCertManager: c.boolean(
             "tls.installCertManager",
             raw.installCertManager,

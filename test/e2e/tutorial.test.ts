@@ -6,9 +6,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { useEmbeddedStack } from "../support/e2e";
+import { expectStable, useEmbeddedStack } from "../support/e2e";
 import { ROOT } from "../support/stackConfig";
-import { ClusterState, Workspace } from "../../local/workspace";
+import { Workspace } from "../../local/workspace";
 
 describe("tutorial end to end (real pulumi, embedded stack)", function () {
     this.timeout(900_000);
@@ -24,15 +24,6 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
     after(async () => {
         await ws?.setErrorRate("red", 0).catch(() => undefined);
     });
-
-    const expectStable = (s: ClusterState, tag: string) => {
-        assert.ok(
-            s.stableImage.endsWith(`:${tag}`),
-            `stable runs ${s.stableImage}, expected :${tag}`,
-        );
-        assert.strictEqual(s.weight, 0, "all traffic on stable");
-        assert.strictEqual(s.canaryReplicas, 0, "canary scaled to 0");
-    };
 
     it("1. deploys blue: stable, all traffic, no canary run", async () => {
         await ws.setImage("argoproj/rollouts-demo:blue");

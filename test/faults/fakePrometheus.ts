@@ -12,8 +12,7 @@ export type Answer =
     | { afterMs: number; then: Answer }
     | { hang: true };
 
-/** How the next query is answered; `req` lets a mode look at the request's headers. */
-export type Mode = (query: string, req?: http.IncomingMessage) => Answer;
+export type Mode = (query: string) => Answer;
 
 const T = 1_700_000_000;
 
@@ -109,7 +108,7 @@ export class FakePrometheus {
         }
         const query = url.searchParams.get("query") ?? "";
         this.received.push({ query, at: Date.now() });
-        this.answer(req, res, this.mode(query, req));
+        this.answer(req, res, this.mode(query));
     }
 
     private answer(req: http.IncomingMessage, res: http.ServerResponse, a: Answer): void {

@@ -6,8 +6,7 @@ import type { RolloutInputs } from "../../components/rollout/core/state";
 import { complete, createRollout, updateRollout } from "../../components/rollout/provider/impl";
 import { missingStable } from "../../components/rollout/provider/stable";
 import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { demoInputs, previousState } from "../support/rolloutRun";
-import { FakePrometheus } from "./fakePrometheus";
+import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
 
 const NOT_OURS =
     "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
@@ -27,15 +26,16 @@ async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; re
 describe("faults: CanaryRollout provider against the Kubernetes API double", function () {
     this.timeout(30_000);
     const api = new KubeApiDouble();
-    const prom = new FakePrometheus();
+    let prom: Awaited<ReturnType<typeof prometheusDouble>>;
 
     before(async () => {
         await api.start();
-        await prom.start(); // healthy: a success rate of 0.99 over 120 requests
+        // Success rate 1.0 over 500 requests.
+        prom = await prometheusDouble(healthy);
     });
     after(async () => {
         await api.stop();
-        await prom.stop();
+        await prom.close();
     });
     beforeEach(() => api.reset());
 
@@ -135,20 +135,28 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
                 api.seen.filter((s) => s.answer !== 200 && s.answer !== 201).map((s) => s.answer),
                 [429, 409, 503],
             );
+            // The release as `kubectl get events` shows it, on the canary Deployment.
+            assert.deepStrictEqual(
+                api.events.map((e) => `${e.involvedObject.name} ${e.type} ${e.reason}`),
+                [
+                    "demo-canary Normal RolloutStarted",
+                    "demo-canary Normal RolloutStep",
+                    "demo-canary Normal RolloutStep",
+                    "demo-canary Normal AnalysisSuccessful",
+                    "demo-canary Normal RolloutPromoted",
+                ],
+            );
         });
 
-        it("a canary Ingress of another app: rolled back before the first write, nothing written, the reason in lastRun", async () => {
+        it("a canary Ingress of another app: rolled back before the first write, nothing written", async () => {
             seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
             api.get("ingresses", "demo", "demo-canary")!.metadata.labels![
                 "app.kubernetes.io/instance"
             ] = "shop";
             const refusal = `Ingress demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance) of stack "progressive-delivery/test". ${NOT_OURS}`;
             const { result } = await captured(() => updateRollout(previous(), inputs()));
-            assert.strictEqual(
-                result.outs.promotedHash,
-                "h1",
-                "stable keeps the promoted template",
-            );
+            assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
+            assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");
             assert.strictEqual(
                 result.outs.lastRun?.reason,
                 `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${refusal}; ` +
@@ -168,15 +176,12 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             assert.deepStrictEqual(api.writes(), []);
         });
 
-        it("403 on the canary scale: rolled back, the reason in lastRun names the RBAC permission", async () => {
+        it("403 on the canary scale: rolled back, the error names the RBAC permission", async () => {
             seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
             api.inject({ method: "PATCH", resource: "deployments", status: 403 });
             const { result } = await captured(() => updateRollout(previous(), inputs()));
-            assert.strictEqual(
-                result.outs.promotedHash,
-                "h1",
-                "stable keeps the promoted template",
-            );
+            assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
+            assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");
             assert.strictEqual(
                 result.outs.lastRun?.reason,
                 'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: scaling Deployment demo/demo-canary to 2 failed: ' +

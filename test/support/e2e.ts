@@ -2,9 +2,11 @@
 // machine whose CI cannot afford the cold build, see README "Tests"), each suite is skipped
 // with a message saying how to build them; where they are, the stack is brought up (warm, well
 // under a minute) and its environment is loaded into this process.
+import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import type { ClusterState } from "../../local/workspace";
 import { ROOT } from "./stackConfig";
 
 /** Paths of the built binaries, or the missing ones. */
@@ -72,4 +74,11 @@ export function useEmbeddedStack(ctx: Mocha.Context): void {
         process.env[kv.slice(0, i)] = kv.slice(i + 1);
     }
     loaded = true;
+}
+
+/** Stable runs `tag`, all traffic is on it and the canary is scaled to 0. */
+export function expectStable(s: ClusterState, tag: string): void {
+    assert.ok(s.stableImage.endsWith(`:${tag}`), `stable runs ${s.stableImage}, expected :${tag}`);
+    assert.strictEqual(s.weight, 0, "all traffic on stable");
+    assert.strictEqual(s.canaryReplicas, 0, "canary scaled to 0");
 }

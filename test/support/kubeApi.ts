@@ -1,6 +1,6 @@
 // A Kubernetes API double: a local HTTP server on 127.0.0.1 that speaks enough of the Kubernetes
 // JSON API for the rollout's adapters (GET and merge-PATCH of Deployments and Ingresses, their
-// status subresource, POST of Events), the way kube-apiserver does: Status bodies with reason and code,
+// status subresource), the way kube-apiserver does: Status bodies with reason and code,
 // resourceVersion preconditions (409), managedFields per field manager, generation bumps on spec
 // changes, and a Deployment "controller" that makes replicas ready. Faults are injected per
 // request: any status (403, 404, 429 with Retry-After, 5xx), a dropped connection, a hang, or a
@@ -98,8 +98,13 @@ const EVENTS = /^\/api\/v1\/namespaces\/([^/]+)\/events$/;
 
 export class KubeApiDouble {
     readonly seen: Seen[] = [];
-    /** Kubernetes events created (POST .../events), in order. */
-    readonly events: any[] = [];
+    /** Events created (core/v1), as the API server stores them. */
+    readonly events: {
+        reason: string;
+        type: string;
+        message: string;
+        involvedObject: { name: string };
+    }[] = [];
     readonly faults: Fault[] = [];
     /** How the Deployment "controller" answers a new replica count. */
     deployments: "ready" | "stuck" = "ready";
@@ -198,12 +203,11 @@ export class KubeApiDouble {
                 answer: 200,
             };
             this.seen.push(seen);
-            const ev = EVENTS.exec(url.pathname);
-            if (ev && req.method === "POST") {
-                // Events are new objects of their own: stored, never a write to the app's.
+            if (req.method === "POST" && EVENTS.test(url.pathname)) {
                 this.events.push(seen.body);
                 seen.answer = 201;
-                return this.send(res, 201, seen.body);
+                res.writeHead(201, { "Content-Type": "application/json" });
+                return res.end(JSON.stringify(seen.body));
             }
             const m = PATH.exec(url.pathname);
             if (!m) {

@@ -19,6 +19,8 @@ const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unkn
     "kubernetes:helm.sh/v3:Release": () => ({ status: { status: "deployed" } }),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": () => ({}),
     "kubernetes:cert-manager.io/v1:Issuer": () => ({}),
+    // A remote component: its plugin builds the Helm Release; under mocks it is one resource.
+    "kubernetes-cert-manager:index:CertManager": () => ({ status: { status: "deployed" } }),
     "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout": (i) => ({
         promotedTemplate: i.template,
         promotedHash: i.templateHash,
@@ -29,7 +31,17 @@ const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unkn
 
 let registered = 0;
 
-export function installMocks(stack = "test"): Recorded[] {
+/**
+ * `project` and `known`: another program of this repository (deployments/) with its own
+ * resource types; anything else still throws.
+ */
+export function installMocks(
+    stack = "test",
+    {
+        project = "progressive-delivery",
+        known = KNOWN,
+    }: { project?: string; known?: typeof KNOWN } = {},
+): Recorded[] {
     const created: Recorded[] = [];
     pulumi.runtime.setMocks(
         {
@@ -37,7 +49,7 @@ export function installMocks(stack = "test"): Recorded[] {
                 // Our own components register too; they have no state of their own.
                 const extra = args.type.startsWith("progressive-delivery:")
                     ? () => ({})
-                    : KNOWN[args.type];
+                    : known[args.type];
                 if (!extra) {
                     throw new Error(
                         `Mock not implemented for resource type ${args.type} (${args.name})`,
@@ -56,7 +68,7 @@ export function installMocks(stack = "test"): Recorded[] {
                 throw new Error(`Mock not implemented for call ${args.token}`);
             },
         },
-        "progressive-delivery",
+        project,
         stack,
         false,
     );

@@ -1,9 +1,11 @@
 // What the fault suite needs to run the CanaryRollout provider for real: the inputs CanaryApp
-// would pass for app "demo" (a one-step canary measured at once) and the state a previous run
-// left. Prometheus is test/faults/fakePrometheus.ts.
+// would pass for app "demo" (a one-step canary measured at once), the state a previous run left,
+// and a Prometheus double whose answers the test chooses.
+import * as http from "http";
 import { validateConfig } from "../../components/config";
 import type { RolloutInputs, RolloutOutputs } from "../../components/rollout/core/state";
 import { rolloutOutputs } from "../../components/rollout/provider/impl";
+import { freePort } from "./prometheus";
 
 const { config } = validateConfig({});
 
@@ -18,8 +20,7 @@ export const DEMO_TARGET = {
 
 /**
  * Inputs for app "demo", template h2 (image demo:2): 50% then one analysis, a success rate of
- * `ok_total` and an increase() of `requests_total` (as FakePrometheus tells them apart),
- * measured every second from the start.
+ * `ok_total` over `requests_total` measured every second from the start.
  */
 export function demoInputs(over: Partial<RolloutInputs> = {}): RolloutInputs {
     return {
@@ -58,4 +59,38 @@ export function previousState(inputs: RolloutInputs): RolloutOutputs {
         null,
         null,
     );
+}
+
+/** A healthy canary's answer: 500 requests, a success rate of 1. */
+export const healthy = (query: string) => (query.includes("requests_total") ? "500" : "1");
+
+/**
+ * A Prometheus whose answer to each instant query is one series with `value(query)`, or, when
+ * `reject` returns a message, HTTP 400 with that message as Prometheus' error.
+ */
+export async function prometheusDouble(
+    value: (query: string) => string,
+    reject: (req: http.IncomingMessage) => string | undefined = () => undefined,
+) {
+    const port = await freePort();
+    const server = http.createServer((req, res) => {
+        const query = new URL(req.url!, "http://x").searchParams.get("query") ?? "";
+        const error = reject(req);
+        res.writeHead(error === undefined ? 200 : 400, { "Content-Type": "application/json" });
+        res.end(
+            JSON.stringify(
+                error !== undefined
+                    ? { status: "error", errorType: "bad_data", error }
+                    : {
+                          status: "success",
+                          data: {
+                              resultType: "vector",
+                              result: [{ metric: {}, value: [Date.now() / 1000, value(query)] }],
+                          },
+                      },
+            ),
+        );
+    });
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }

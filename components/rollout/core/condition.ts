@@ -9,9 +9,16 @@
 // intervals: a condition whose value is the same for every possible result (`true`, `1 > 0`,
 // `result[0] >= 0 || true`) does not measure the canary and is refused.
 import jsep from "jsep";
+import { cut, MAX_SHOWN_CHARS, show } from "./check";
 
 /** A condition that failed to parse, uses something outside the allow-list, or is constant. */
 export class ConditionSyntaxError extends Error {}
+
+/**
+ * Longest condition: one compares the result with a limit or two, and it is quoted in every
+ * measurement's message and in the evidence.
+ */
+export const MAX_CONDITION_CHARS = 500;
 
 /** The values a metric's result can take, [min, max]. */
 export type ValueRange = readonly [number, number];
@@ -52,18 +59,23 @@ export function parseCondition(source: string): Condition {
     if (typeof source !== "string" || source.trim() === "") {
         throw new ConditionSyntaxError("the condition is empty");
     }
+    if (source.length > MAX_CONDITION_CHARS) {
+        throw new ConditionSyntaxError(
+            `${show(source)} is longer than ${MAX_CONDITION_CHARS} characters; a condition compares result with a limit or two, e.g. "result[0] >= 0.95"`,
+        );
+    }
     let ast: Node;
     try {
         ast = jsep(source);
     } catch (e) {
-        throw new ConditionSyntaxError(`cannot parse "${source}": ${(e as Error).message}`);
+        throw new ConditionSyntaxError(`cannot parse ${show(source)}: ${(e as Error).message}`);
     }
     check(ast, source);
     const constantOver = (range: ValueRange) => {
         const v = bounds(ast, source, range);
         if (v.kind !== "bool") {
             throw new ConditionSyntaxError(
-                `"${source}" is a number, not true or false; compare it with a limit, e.g. "result[0] >= 0.95"`,
+                `${show(source)} is a number, not true or false; compare it with a limit, e.g. "result[0] >= 0.95"`,
             );
         }
         return v.value;
@@ -71,7 +83,7 @@ export function parseCondition(source: string): Condition {
     const always = constantOver([-Infinity, Infinity]);
     if (always !== undefined) {
         throw new ConditionSyntaxError(
-            `"${source}" does not depend on result: it is always ${always}, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"`,
+            `${show(source)} does not depend on result: it is always ${always}, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"`,
         );
     }
     return {
@@ -84,18 +96,18 @@ export function parseCondition(source: string): Condition {
 function check(node: Node, source: string): void {
     const bad = (what: string) =>
         new ConditionSyntaxError(
-            `"${source}" uses ${what}; allowed are numbers, result, result[0], comparisons, ` +
+            `${show(source)} uses ${what}; allowed are numbers, result, result[0], comparisons, ` +
                 `&& || !, + - * / and the functions ${FUNCTION_NAMES}`,
         );
     switch (node.type) {
         case "Literal":
             if (typeof node.value !== "number" && typeof node.value !== "boolean") {
-                throw bad(`the literal ${String(node.raw)}`);
+                throw bad(`the literal ${cut(String(node.raw), MAX_SHOWN_CHARS)}`);
             }
             return;
         case "Identifier":
             if (node.name !== "result" && node.name !== "true" && node.name !== "false") {
-                throw bad(`the name "${String(node.name)}"`);
+                throw bad(`the name ${show(String(node.name))}`);
             }
             return;
         case "MemberExpression": {
@@ -114,7 +126,7 @@ function check(node: Node, source: string): void {
             }
             if (prop.value !== 0) {
                 throw new ConditionSyntaxError(
-                    `"${source}" reads result[${prop.value}], a series after the first, but a metric's query returns exactly one series; use result[0]`,
+                    `${show(source)} reads result[${prop.value}], a series after the first, but a metric's query returns exactly one series; use result[0]`,
                 );
             }
             return;
@@ -162,13 +174,17 @@ function num(lo: number, hi: number): Abstract {
 function bounds(node: Node, source: string, range: ValueRange): Abstract {
     const asNumber = (a: Abstract, what: string) => {
         if (a.kind !== "num") {
-            throw new ConditionSyntaxError(`"${source}" uses true/false as a number in ${what}`);
+            throw new ConditionSyntaxError(
+                `${show(source)} uses true/false as a number in ${what}`,
+            );
         }
         return a;
     };
     const asBool = (a: Abstract, what: string) => {
         if (a.kind !== "bool") {
-            throw new ConditionSyntaxError(`"${source}" uses a number as true/false in ${what}`);
+            throw new ConditionSyntaxError(
+                `${show(source)} uses a number as true/false in ${what}`,
+            );
         }
         return a.value;
     };

@@ -47,3 +47,10 @@ export function appOfCanary(canaryDeployment: string): string {
 export const FIELD_MANAGER = "progressive-delivery-rollout";
 /** pulumi-kubernetes' field managers: "pulumi-kubernetes-<hex>" (server-side apply), or bare. */
 export const PULUMI_FIELD_MANAGER_PREFIX = "pulumi-kubernetes";
+
+/**
+ * The release runner (deployments/release) names a file in this variable of the `pulumi` it
+ * starts; the provider host inherits it and aborts a running canary to stable once the file
+ * exists (the runner writes it on SIGTERM or SIGINT). Plain `pulumi up` never sets it.
+ */
+export const CANCEL_FILE_ENV = "PROGRESSIVE_DELIVERY_CANCEL_FILE";

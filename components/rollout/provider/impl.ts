@@ -8,7 +8,6 @@ import { resetToStable, runRollout } from "../core/engine";
 import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
 import { summarize, verdictLine } from "../core/evidence";
-import { appOfCanary } from "../core/names";
 import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
 import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
@@ -21,10 +20,13 @@ import {
     RunEvidence,
     SECRET_INPUTS,
 } from "../core/state";
+import { CANCEL_FILE_ENV } from "../core/names";
 import { Metric, MetricsSource } from "../core/types";
 import { prometheusUrlProblem } from "../core/urls";
 import { scrubbed, secretsOf } from "./secrets";
-import { missingStable, needsCanary } from "./stable";
+import { missingStable } from "./stable";
+
+export { complete, COMPLETION_SECONDS } from "./completion"; // resources.ts loads them from here
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
@@ -193,9 +195,6 @@ function publicInputs(inputs: RolloutInputs): Record<string, unknown> {
 type Log = (line: string) => void;
 type Connection = Awaited<ReturnType<typeof connect>>;
 
-/** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
-export const COMPLETION_SECONDS = 300;
-
 /** The adapters of a run; the Kubernetes ones retry no later than the rollout's deadline. */
 async function connect(inputs: RolloutInputs) {
     const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
@@ -217,8 +216,9 @@ async function connect(inputs: RolloutInputs) {
 
 /** Runs the canary and returns its evidence, promoted or rolled back. */
 async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
-    const { cluster, source, kc } = conn;
+    const { source, kc } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
+    const { kubeAdapters } = await import("../adapters/kube");
     const { kubeEvents } = await import("../adapters/events");
     const { webhooks } = await import("../adapters/webhooks");
     const events = kubeEvents(kc, inputs, log);
@@ -230,30 +230,44 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
     );
     const sinks = [events.sink, hooks.sink];
     const queues = [events.queue, ...hooks.queues];
-    const clock = hostClock();
+    // The host clock also watches for cancellation (the release runner's cancel file, a signal
+    // to the host) and for a gone `pulumi`; the run's Kubernetes waits tick on it, so either
+    // stops a wait for ready pods at the next tick.
+    const clock = hostClock({ cancelFile: process.env[CANCEL_FILE_ENV] || undefined });
+    const cluster = kubeAdapters(kc, inputs, {
+        deadline: Date.now() + inputs.deadlineSeconds * 1000,
+        sleep: clock.sleep,
+    });
     const startedAt = new Date().toISOString();
-    const result = await runRollout(
-        {
-            app: inputs.app,
-            steps: inputs.steps,
-            totalReplicas: inputs.totalReplicas,
-            deadlineSeconds: inputs.deadlineSeconds,
-            metrics: buildMetrics(inputs, source),
-        },
-        {
-            router: cluster,
-            workloads: cluster,
-            clock,
-            report: log,
-            events: (e) => sinks.forEach((sink) => sink(e)),
-        },
-    );
+    let result;
+    try {
+        result = await runRollout(
+            {
+                app: inputs.app,
+                steps: inputs.steps,
+                totalReplicas: inputs.totalReplicas,
+                deadlineSeconds: inputs.deadlineSeconds,
+                metrics: buildMetrics(inputs, source),
+            },
+            {
+                router: cluster,
+                workloads: cluster,
+                clock,
+                report: log,
+                events: (e) => sinks.forEach((sink) => sink(e)),
+            },
+        );
+    } finally {
+        clock.dispose();
+    }
     // Evidence that leaves the process gets a few more seconds, never more.
     await Promise.all(queues.map((q) => q.flush(EVIDENCE_FLUSH_MS)));
-    if (clock.orphaned()) {
+    if (clock.stopped()?.exit) {
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.
-        throw new OrphanedRun(`[canary ${inputs.app}] pulumi is gone; traffic is back on stable`);
+        throw new OrphanedRun(
+            `[canary ${inputs.app}] ${clock.stopped()!.message}; traffic is back on stable`,
+        );
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
     log(`[canary ${inputs.app}] ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);
@@ -279,22 +293,35 @@ async function report(evidence: RunEvidence, inputs: RolloutInputs): Promise<str
 export async function createRollout(
     inputs: RolloutInputs,
 ): Promise<{ id: string; outs: RolloutOutputs }> {
-    return scrubbed(await secretsOf(inputs), async (log) => {
-        const conn = await connect(inputs);
-        let lastRun: RunEvidence | null = null;
-        if (await needsCanary(inputs, conn.cluster, log)) {
-            lastRun = await canary(inputs, conn, log);
-            if (lastRun.verdict !== "Promoted") {
-                // No previous state to keep: fail the create, so the next `pulumi up` creates and
-                // retries. The reason and the evidence are in the message.
-                throw new Error(`${lastRun.reason}\n${summarize(lastRun)}`);
-            }
+    return scrubbed(await secretsOf(inputs), async (log) => ({
+        id: `${inputs.namespace}/${inputs.app}`,
+        outs: await firstRun(inputs, await connect(inputs), log),
+    }));
+}
+
+/** A run where the state knows of no stable Deployment at this place. */
+async function firstRun(
+    inputs: RolloutInputs,
+    conn: Connection,
+    log: Log,
+): Promise<RolloutOutputs> {
+    const { cluster } = conn;
+    const existing = await cluster.stableTemplateHash();
+    let lastRun: RunEvidence | null = null;
+    if (existing === undefined || existing === inputs.templateHash) {
+        log(
+            `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
+        );
+        await resetToStable({ router: cluster, workloads: cluster });
+    } else {
+        lastRun = await canary(inputs, conn, log);
+        if (lastRun.verdict !== "Promoted") {
+            // No previous state to keep: fail the create, so the next `pulumi up` creates and
+            // retries. The reason and the evidence are in the message.
+            throw new Error(`${lastRun.reason}\n${summarize(lastRun)}`);
         }
-        return {
-            id: `${inputs.namespace}/${inputs.app}`,
-            outs: rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun),
-        };
-    });
+    }
+    return rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun);
 }
 
 /**
@@ -351,10 +378,9 @@ export async function updateRollout(
             };
         }
         if (olds.namespace !== news.namespace || olds.stableDeployment !== news.stableDeployment) {
-            if (!(await needsCanary(news, cluster, log))) {
-                return { outs: rolloutOutputs(news, news.template, news.templateHash, null, null) };
-            }
-        } else if ((await cluster.stableTemplateHash()) === undefined) {
+            return { outs: await firstRun(news, conn, log) };
+        }
+        if ((await cluster.stableTemplateHash()) === undefined) {
             throw new Error(missingStable(news, olds));
         }
         const run = await canary(news, conn, log);
@@ -365,32 +391,10 @@ export async function updateRollout(
         // outputs, but the outputs keep the previous inputs and promoted template. Stable is not
         // touched (its template follows promotedTemplate); the next `pulumi up` with the same
         // config sees a change and retries; reverting the config is no change. CanaryApp fails
-        // the `pulumi up` with the reason (it sees lastRun rolled back for the template it asked
-        // for).
+        // the `pulumi up` with the reason (it sees lastRun rolled back for the template asked
+        // for now).
         log(summarize(run));
         const { promotedTemplate, promotedHash, lastPromotedRun } = olds;
         return { outs: rolloutOutputs(olds, promotedTemplate, promotedHash, run, lastPromotedRun) };
-    });
-}
-
-/** After stable runs the promoted template: all traffic to stable, canary to zero. */
-export async function complete(
-    inputs: CompletionInputs,
-): Promise<Omit<CompletionInputs, "kubeconfig">> {
-    return scrubbed(await secretsOf(inputs), async (log) => {
-        const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
-        const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
-        const cluster = kubeAdapters(
-            kc,
-            { ...inputs, app: appOfCanary(inputs.canaryDeployment) },
-            { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
-        );
-        await resetToStable({ router: cluster, workloads: cluster });
-        log(
-            `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
-        );
-        const outs = { ...inputs };
-        delete outs.kubeconfig;
-        return outs;
     });
 }

@@ -1,6 +1,6 @@
 // Nothing secret leaves a provider method: every progress line, error message and output is
 // scrubbed of the run's secret values (the kubeconfig and the credentials in it, the Prometheus
-// token and password, the webhook URLs) before it reaches stderr, the engine or the state. The adapters never put
+// token and password) before it reaches stderr, the engine or the state. The adapters never put
 // a secret into a message on purpose; this catches what a server echoes back (an error body
 // that quotes the Authorization header, say) and anything a future message forgets.
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -15,9 +15,9 @@ export interface SecretSource {
     kubeconfig?: string;
     prometheusToken?: string;
     prometheusPassword?: string;
-    /** Webhook URLs by notification name: each one is a credential. */
-    notificationUrls?: Record<string, string>;
     prometheus?: Pick<PrometheusRef, "username">;
+    /** Webhook URLs: each one a secret. */
+    notificationUrls?: Record<string, string>;
 }
 
 /** Every secret text of a run, longest first, also as it appears inside JSON strings. */

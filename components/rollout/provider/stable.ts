@@ -1,28 +1,6 @@
-// What a run knows of the stable Deployment: the CanaryRollout state says whether this app was
-// deployed here before (never a 404), and the cluster what stable runs now.
-import type { KubeAdapters } from "../adapters/kube";
-import { resetToStable } from "../core/engine";
+// The stable Deployment the CanaryRollout state speaks of is gone: a canary needs it (to fall
+// back to, to compare against), so the run changes nothing and says how to bring it back.
 import type { RolloutInputs, RolloutOutputs } from "../core/state";
-
-/**
- * Where the state knows of no stable Deployment: a canary runs only against a stable Deployment
- * of this app that runs another template. Otherwise traffic goes to stable and it says why.
- */
-export async function needsCanary(
-    inputs: RolloutInputs,
-    cluster: KubeAdapters,
-    log: (line: string) => void,
-): Promise<boolean> {
-    const existing = await cluster.stableTemplateHash();
-    if (existing === undefined || existing === inputs.templateHash) {
-        log(
-            `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
-        );
-        await resetToStable({ router: cluster, workloads: cluster });
-        return false;
-    }
-    return true;
-}
 
 /** The stable Deployment the state speaks of is gone: what is missing and how to recover. */
 export function missingStable(news: RolloutInputs, olds: RolloutOutputs): string {

@@ -215,6 +215,56 @@ describe("CanaryApp", () => {
         assert.deepStrictEqual(canary.spec.tls, stable.spec.tls);
     });
 
+    /** The release either way: tls.certManagerChart's defaults, in the cert-manager namespace. */
+    const CERT_MANAGER_CHART = {
+        name: "cert-manager",
+        namespace: "cert-manager",
+        createNamespace: true,
+        chart: "cert-manager",
+        version: "v1.19.1",
+        repositoryOpts: { repo: "https://charts.jetstack.io" },
+    };
+    for (const [via, type, inputs] of [
+        [
+            "component",
+            "kubernetes-cert-manager:index:CertManager",
+            {
+                installCRDs: true,
+                helmOptions: CERT_MANAGER_CHART,
+            },
+        ],
+        [
+            "helm",
+            "kubernetes:helm.sh/v3:Release",
+            { ...CERT_MANAGER_CHART, values: { crds: { enabled: true } } },
+        ],
+    ] as const) {
+        it(`installCertManager via ${via}: the same pinned chart, with its CRDs`, async () => {
+            const c = validateConfig({
+                app: { name: `cm-${via}`, namespace: `cm-${via}` },
+                tls: { enabled: true, installCertManager: true, certManagerVia: via },
+            }).config;
+            new mod.CanaryApp(`cm-${via}`, {
+                app: c.app,
+                rollout: c.rollout,
+                tls: c.tls,
+                prometheus: { url: "http://p:9090", timeoutSeconds: 5 },
+                scrapeIntervalSeconds: 30,
+            });
+            await settle();
+            const installed = created.filter((r) => r.name === `cm-${via}-cert-manager`);
+            assert.deepStrictEqual(
+                installed.map((r) => r.type),
+                [type],
+            );
+            const got = { ...installed[0].inputs };
+            delete got.status; // the component's output, undefined on input
+            delete got.compat; // set by the Release SDK itself
+            assert.deepStrictEqual(JSON.parse(JSON.stringify(got)), inputs);
+            one(created, "cert-manager.io/v1:Issuer", `cm-${via}-issuer`);
+        });
+    }
+
     it("TLS with ACME: an HTTP-01 issuer on the ingress class", async () => {
         const c = validateConfig({
             app: { name: "acme", namespace: "acme" },

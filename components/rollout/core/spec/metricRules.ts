@@ -1,6 +1,6 @@
 // The rules on what a metric measures: its query templates, the range of its values, and its
 // conditions. Part of checkSpec (rules.ts); pure.
-import { Checker, show } from "../check";
+import { Checker, cut, MAX_SHOWN_CHARS, show } from "../check";
 import { parseCondition, ValueRange } from "../condition";
 import {
     ARG_NAMES,
@@ -29,7 +29,7 @@ export function checkQuery(c: Checker, path: string, value: unknown): void {
     if (unknown.length > 0) {
         c.fail(
             path,
-            `uses unknown args ${unknown.map((u) => `{{args.${u}}}`).join(", ")}; known are ${known}`,
+            `uses unknown args ${cut(unknown.map((u) => `{{args.${u}}}`).join(", "), MAX_SHOWN_CHARS)}; known are ${known}`,
         );
     }
     const malformed = malformedPlaceholders(q);

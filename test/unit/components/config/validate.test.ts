@@ -34,6 +34,7 @@ describe("config: defaults", () => {
         assert.strictEqual(config.rollout.deadlineSeconds, 1800);
         assert.strictEqual(config.monitoring.chart.version, DEFAULTS.monitoring.chart.version);
         assert.strictEqual(config.tls.secretName, "rollouts-demo-tls");
+        assert.strictEqual(config.tls.certManagerVia, "component");
     });
     it("a real 0 survives (?? not ||)", () => {
         const { config, errors } = validateConfig({
@@ -304,6 +305,28 @@ describe("config: each invalid value has an exact message", () => {
             `${P}rollout.analysis.metrics[0].successCondition: "result[1] >= 0.95" reads result[1], a series after the first, but a metric's query returns exactly one series; use result[0]`,
         ],
         [
+            "a 100,000-character condition: too long, echoed cut to 80 characters",
+            {
+                rollout: {
+                    analysis: {
+                        metrics: [
+                            { successCondition: `result[0] >= 0.95 && ${"x".repeat(100_000)}` },
+                        ],
+                    },
+                },
+            },
+            `${P}rollout.analysis.metrics[0].successCondition: "result[0] >= 0.95 && ${"x".repeat(58)}... (100023 characters) is longer than 500 characters; a condition compares result with a limit or two, e.g. "result[0] >= 0.95"`,
+        ],
+        [
+            "a long unknown name in a condition is echoed cut to 80 characters",
+            {
+                rollout: {
+                    analysis: { metrics: [{ successCondition: `${"x".repeat(400)} > 1` }] },
+                },
+            },
+            `${P}rollout.analysis.metrics[0].successCondition: "${"x".repeat(79)}... (406 characters) uses the name "${"x".repeat(79)}... (402 characters); ${ALLOWED}`,
+        ],
+        [
             "a condition that is a number",
             { rollout: { analysis: { metrics: [{ successCondition: "result[0]" }] } } },
             `${P}rollout.analysis.metrics[0].successCondition: "result[0]" is a number, not true or false; compare it with a limit, e.g. "result[0] >= 0.95"`,
@@ -477,6 +500,11 @@ describe("config: each invalid value has an exact message", () => {
             "tls issuer",
             { tls: { enabled: true, issuer: "vault" } },
             `${P}tls.issuer: "vault" is not supported: use "selfsigned" (default) or "acme"`,
+        ],
+        [
+            "cert-manager installed by an unknown way",
+            { tls: { enabled: true, installCertManager: true, certManagerVia: "kubectl" } },
+            `${P}tls.certManagerVia: "kubectl" is not supported: use "component" (default; @pulumi/kubernetes-cert-manager, its plugin is downloaded) or "helm" (a Helm Release, no plugin)`,
         ],
         [
             "acme without email",

@@ -1,0 +1,31 @@
+// CanaryCompletion's run: once stable runs the promoted template, all traffic to stable and the
+// canary to zero, on this app's objects only (the adapters check their owner).
+import { resetToStable } from "../core/engine";
+import { appOfCanary } from "../core/names";
+import type { CompletionInputs } from "../core/state";
+import { scrubbed, secretsOf } from "./secrets";
+
+/** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
+export const COMPLETION_SECONDS = 300;
+
+/** After stable runs the promoted template: all traffic to stable, canary to zero. */
+export async function complete(
+    inputs: CompletionInputs,
+): Promise<Omit<CompletionInputs, "kubeconfig">> {
+    return scrubbed(await secretsOf(inputs), async (log) => {
+        const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
+        const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+        const cluster = kubeAdapters(
+            kc,
+            { ...inputs, app: appOfCanary(inputs.canaryDeployment) },
+            { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
+        );
+        await resetToStable({ router: cluster, workloads: cluster });
+        log(
+            `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+        );
+        const outs = { ...inputs };
+        delete outs.kubeconfig;
+        return outs;
+    });
+}
