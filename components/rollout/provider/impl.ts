@@ -86,6 +86,7 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
     const spec: RolloutSpec = {
         steps: news.steps,
         deadlineSeconds: news.deadlineSeconds,
+        abortScaleDownDelaySeconds: news.abortScaleDownDelaySeconds as number,
         metrics: news.metrics,
         judge: news.judge,
         notifications: news.notifications,
@@ -248,6 +249,7 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
                 steps: inputs.steps,
                 totalReplicas: inputs.totalReplicas,
                 deadlineSeconds: inputs.deadlineSeconds,
+                abortScaleDownDelaySeconds: inputs.abortScaleDownDelaySeconds ?? 0,
                 metrics: buildMetrics(inputs, source),
             },
             {
