@@ -250,6 +250,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                 totalReplicas: app.replicas,
                 steps: rollout.steps,
                 deadlineSeconds: rollout.deadlineSeconds,
+                abortScaleDownDelaySeconds: rollout.abortScaleDownDelaySeconds,
                 metrics: rollout.metrics,
                 judge: rollout.judge,
                 notifications: rollout.notifications,

@@ -27,6 +27,12 @@ export interface RolloutPlan {
     totalReplicas: number;
     /** The whole rollout must finish within this many seconds, or it is rolled back. */
     deadlineSeconds: number;
+    /**
+     * After a rollback sets the weight to 0, the canary keeps its pods this long so the ingress
+     * has moved traffic off them before they go (Argo Rollouts' abortScaleDownDelaySeconds).
+     * Defaults to 0.
+     */
+    abortScaleDownDelaySeconds?: number;
     metrics: Metric[];
 }
 
@@ -138,8 +144,20 @@ class Run {
     }
 
     private async resetAfterAbort(): Promise<string> {
+        const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
         try {
-            await resetToStable(this.ports);
+            await this.ports.router.setWeight(0);
+            if (delay > 0) {
+                this.report(
+                    `weight 0: the canary keeps its pods ${delay}s while traffic leaves it`,
+                );
+                try {
+                    await this.ports.clock.sleep(delay * 1000);
+                } catch {
+                    // The clock stops when the run is cancelled or pulumi is gone: scale down now.
+                }
+            }
+            await this.ports.workloads.scaleCanary(0);
             return "; traffic is back on the stable version and the canary is scaled to 0";
         } catch (resetError) {
             return `; resetting traffic to stable ALSO failed: ${(resetError as Error).message}. Run pulumi up again: every run resets first`;

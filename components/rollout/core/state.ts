@@ -2,6 +2,8 @@
 // they keep. This shape is users' state, so it is versioned: a change to it bumps
 // ROLLOUT_STATE_VERSION and teaches readRolloutState the previous shape, and the e2e upgrade test
 // proves a stack from the previous code previews no changes.
+import { parseDurationSeconds } from "./check";
+import { SPEC_DEFAULTS } from "./spec";
 import type { JudgeSpec, MetricSpec, NotificationSpec, Step } from "./spec";
 import type { RolloutResult } from "./types";
 
@@ -35,6 +37,8 @@ export interface RolloutInputs {
     totalReplicas: number;
     steps: Step[];
     deadlineSeconds: number;
+    /** Absent in state written before version 4 (read as the default, 30 s). */
+    abortScaleDownDelaySeconds?: number;
     metrics: MetricSpec[];
     judge: JudgeSpec;
     /** Webhooks to notify; their URLs are the secret notificationUrls. */
@@ -74,8 +78,15 @@ export interface RunEvidence extends RolloutResult {
  *    config sees a change and retries) and the previous promoted template.
  * 3: a metric may declare `range` (absent unless the user wrote one, so version 1 and 2 state
  *    reads as is: its metrics declare none).
+ * 4: `abortScaleDownDelaySeconds`. Earlier state has none and is read with the default (30 s),
+ *    so a stack whose config leaves it unset previews no change; its next rollback waits.
  */
-export const ROLLOUT_STATE_VERSION = 3;
+export const ROLLOUT_STATE_VERSION = 4;
+
+/** What state written before version 4 is read with: the spec's default abortScaleDownDelay. */
+const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = parseDurationSeconds(
+    SPEC_DEFAULTS.abortScaleDownDelay,
+)!;
 
 export interface RolloutOutputs extends Omit<RolloutInputs, SecretInput> {
     stateVersion: number;
@@ -113,7 +124,13 @@ export function readRolloutState(stored: object): RolloutOutputs {
             `the CanaryRollout state was written by a newer progressive-delivery (state version ${version}; this code reads up to ${ROLLOUT_STATE_VERSION}); run the newer code, or restore a backup of the state`,
         );
     }
-    const state = stored as unknown as RolloutOutputs;
+    const state = {
+        ...(stored as unknown as RolloutOutputs),
+        abortScaleDownDelaySeconds:
+            version < 4
+                ? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
+                : (stored as RolloutOutputs).abortScaleDownDelaySeconds,
+    };
     if (version === 1) {
         // Version 1 kept only promoted runs in lastRun, and had no notifications.
         return {

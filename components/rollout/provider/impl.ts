@@ -88,6 +88,7 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
     const spec: RolloutSpec = {
         steps: news.steps,
         deadlineSeconds: news.deadlineSeconds,
+        abortScaleDownDelaySeconds: news.abortScaleDownDelaySeconds as number,
         metrics: news.metrics,
         judge: news.judge,
         notifications: news.notifications,
@@ -247,6 +248,7 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
                 steps: inputs.steps,
                 totalReplicas: inputs.totalReplicas,
                 deadlineSeconds: inputs.deadlineSeconds,
+                abortScaleDownDelaySeconds: inputs.abortScaleDownDelaySeconds ?? 0,
                 metrics: buildMetrics(inputs, source),
             },
             {
@@ -349,11 +351,9 @@ export function rolloutOutputs(
 }
 
 /**
- * The state says stable runs olds.promotedHash. The same template: no canary, traffic reset to
- * stable. A new one: a canary, which needs the stable Deployment the state speaks of; when it is
- * gone, nothing is changed and the error says how to bring it back (a 404 is never taken for a
- * first deployment). Moved to another namespace or name: the state knows nothing of the new
- * place, so it is a first deployment there.
+ * The state says stable runs olds.promotedHash. The same template: no canary. A new one: a canary,
+ * which needs the stable Deployment the state speaks of (gone: nothing changes, the error says
+ * how to recover; a 404 is never a first deployment). Moved elsewhere: a first deployment there.
  */
 export async function updateRollout(
     stored: object,

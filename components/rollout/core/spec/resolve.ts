@@ -43,6 +43,12 @@ export function resolveSpec(
     const spec: RolloutSpec = {
         steps: resolveSteps(c, r.steps ?? d.steps),
         deadlineSeconds: duration(c, "rollout.deadline", r.deadline, d.deadline),
+        abortScaleDownDelaySeconds: duration(
+            c,
+            "rollout.abortScaleDownDelay",
+            r.abortScaleDownDelay,
+            d.abortScaleDownDelay,
+        ),
         metrics,
         notifications: resolveNotifications(c, r.notifications),
         judge: {

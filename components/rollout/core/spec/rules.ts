@@ -26,6 +26,23 @@ import {
 export function checkSpec(spec: RolloutSpec, ctx: SpecContext): Problem[] {
     const c = new Checker();
     const deadline = c.seconds("rollout.deadline", spec.deadlineSeconds, NaN, 1, BOUNDS.maxSeconds);
+    if (spec.abortScaleDownDelaySeconds !== undefined) {
+        // State written before the delay existed has none: the provider reads it as 0.
+        const delay = c.seconds(
+            "rollout.abortScaleDownDelay",
+            spec.abortScaleDownDelaySeconds,
+            NaN,
+            0,
+            BOUNDS.maxAbortScaleDownDelaySeconds,
+            "a rollback holds pulumi up this long before the canary's pods go",
+        );
+        if (Number.isFinite(deadline) && delay >= deadline) {
+            c.fail(
+                "rollout.abortScaleDownDelay",
+                `is ${delay}s, not shorter than rollout.deadline (${deadline}s); a few seconds to a minute lets traffic leave the canary: use e.g. "30s"`,
+            );
+        }
+    }
     const steps = checkSteps(c, spec.steps);
     const pauses = steps.reduce((s, x) => s + ("pause" in x ? x.pause.durationSeconds : 0), 0);
     if (Number.isFinite(deadline) && pauses >= deadline) {

@@ -85,6 +85,8 @@ export interface NotificationSpec {
 export interface RolloutSpec {
     steps: Step[];
     deadlineSeconds: number;
+    /** After a rollback, how long the canary keeps its pods once its weight is 0. */
+    abortScaleDownDelaySeconds: number;
     metrics: MetricSpec[];
     judge: JudgeSpec;
     notifications: NotificationSpec[];
@@ -108,6 +110,8 @@ export const BOUNDS = {
     maxRequests: 1e9,
     /** Judge probabilities are in (0, maxRate). */
     maxRate: 0.5,
+    /** Longest wait after a rollback before the canary's pods go. */
+    maxAbortScaleDownDelaySeconds: 600,
 } as const;
 
 /** The spec's defaults as a user would write them (Pulumi.yaml declares the same). */
@@ -124,6 +128,9 @@ export const SPEC_DEFAULTS = {
         { analysis: {} },
     ] as StepInput[],
     deadline: "30m",
+    // Argo Rollouts' default: the ingress controller needs a moment to stop sending requests to
+    // the canary after its weight goes to 0; scaling it down at once would answer them with 503.
+    abortScaleDownDelay: "30s",
     metric: {
         name: "success-rate",
         successCondition: "result[0] >= 0.95",
@@ -154,7 +161,13 @@ export const SPEC_DEFAULTS = {
 };
 
 /** The keys a user may write, at each level of the `rollout` key. */
-export const ROLLOUT_KEYS = ["steps", "deadline", "analysis", "notifications"];
+export const ROLLOUT_KEYS = [
+    "steps",
+    "deadline",
+    "abortScaleDownDelay",
+    "analysis",
+    "notifications",
+];
 export const ANALYSIS_KEYS = ["metrics", "judge"];
 export const METRIC_KEYS = [
     "name",

@@ -247,3 +247,55 @@ describe("rollout/engine events", () => {
         assert.strictEqual((await run()).verdict, "Promoted");
     });
 });
+
+describe("rollout/engine abortScaleDownDelay", () => {
+    it("a rollback puts the weight to 0, keeps the canary's pods for the delay, then scales to 0", async () => {
+        const metric = scriptedMetric(["Failed"]);
+        const { run, cluster, clock } = setup(metric, { abortScaleDownDelaySeconds: 30 });
+        const scaledAt: number[] = [];
+        const scale = cluster.scaleCanary.bind(cluster);
+        cluster.scaleCanary = async (n: number) => {
+            scaledAt.push(clock.now());
+            return scale(n);
+        };
+        const weightZeroAt: number[] = [];
+        const setWeight = cluster.setWeight.bind(cluster);
+        cluster.setWeight = async (w: number) => {
+            if (w === 0) weightZeroAt.push(clock.now());
+            return setWeight(w);
+        };
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        // The last weight-0 write and the last scale-down are 30 s apart.
+        assert.strictEqual(
+            scaledAt[scaledAt.length - 1] - weightZeroAt[weightZeroAt.length - 1],
+            30_000,
+        );
+    });
+
+    it("a run whose clock stops (cancelled, pulumi gone) scales down at once", async () => {
+        const metric = scriptedMetric(["Failed"]);
+        const { run, cluster, clock } = setup(metric, { abortScaleDownDelaySeconds: 30 });
+        let stopped = false;
+        const sleep = clock.sleep.bind(clock);
+        clock.sleep = async (ms: number) => {
+            if (stopped) throw new Error("the run was cancelled");
+            await sleep(ms);
+        };
+        const setWeight = cluster.setWeight.bind(cluster);
+        cluster.setWeight = async (w: number) => {
+            await setWeight(w);
+            if (w === 0 && cluster.calls.length > 2) stopped = true;
+        };
+        const before = clock.now();
+        const r = await run();
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.ok(clock.now() - before < 30_000 + 60_000, "no 30 s wait after the stop");
+        assert.match(
+            r.reason,
+            /traffic is back on the stable version and the canary is scaled to 0$/,
+        );
+    });
+});

@@ -164,6 +164,27 @@ describe("rollout/spec resolveSpec", () => {
             [NO_ANALYSIS],
         ],
         [
+            "a scale-down delay as long as the deadline",
+            { deadline: "5m", abortScaleDownDelay: "5m" },
+            [
+                'rollout.abortScaleDownDelay: is 300s, not shorter than rollout.deadline (300s); a few seconds to a minute lets traffic leave the canary: use e.g. "30s"',
+            ],
+        ],
+        [
+            "an unbounded scale-down delay",
+            { abortScaleDownDelay: "11m" },
+            [
+                "rollout.abortScaleDownDelay: must be at most 10m, got 11m; a rollback holds pulumi up this long before the canary's pods go",
+            ],
+        ],
+        [
+            "a scale-down delay that is not a duration",
+            { abortScaleDownDelay: "soon" },
+            [
+                'rollout.abortScaleDownDelay: must be a duration such as "30s", "5m" or "1h" (or a number of seconds), got "soon"',
+            ],
+        ],
+        [
             "an unbounded deadline",
             { deadline: "999999h" },
             [

@@ -66,7 +66,7 @@ describe("CanaryRollout state written by the previous shape", () => {
         });
     });
 
-    it("what this code writes is the previous shape plus stateVersion and lastPromotedRun", () => {
+    it("what this code writes is the previous shape plus the fields added since", () => {
         const news = currentInputs();
         const run = stored.lastRun as never;
         const outs = rolloutOutputs(news, news.template, news.templateHash, run, run);
@@ -77,14 +77,17 @@ describe("CanaryRollout state written by the previous shape", () => {
             ...previous,
             stateVersion: ROLLOUT_STATE_VERSION,
             notifications: [],
+            abortScaleDownDelaySeconds: 30,
             lastPromotedRun: previous.lastRun,
         });
     });
 
     it("a state from a newer release is refused, not guessed at", () => {
-        assert.throws(() => readRolloutState({ ...stored, stateVersion: 4 }), {
-            message:
-                "the CanaryRollout state was written by a newer progressive-delivery (state version 4; this code reads up to 3); run the newer code, or restore a backup of the state",
-        });
+        assert.throws(
+            () => readRolloutState({ ...stored, stateVersion: ROLLOUT_STATE_VERSION + 1 }),
+            {
+                message: `the CanaryRollout state was written by a newer progressive-delivery (state version ${ROLLOUT_STATE_VERSION + 1}; this code reads up to ${ROLLOUT_STATE_VERSION}); run the newer code, or restore a backup of the state`,
+            },
+        );
     });
 });
