@@ -10,14 +10,7 @@ t0=$(date +%s)
 
 [ -d node_modules/@pulumi/pulumi ] || { log "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
 # Debian packages the build and start scripts use (most are on the image already).
-missing=()
-for pkg in prometheus curl jq openssl; do command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-[ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]} (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+ensure_debian_packages prometheus curl jq openssl /usr/bin/time=time
 
 log "building the Pulumi toolchain (cached after the first time)"
 local/pulumi/build.sh

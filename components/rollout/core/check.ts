@@ -205,14 +205,21 @@ export class Checker {
         whyMax?: string,
     ): number {
         const usable = parseDurationSeconds(fallback)!;
+        const seconds = this.durationSyntax(path, value, fallback);
+        return seconds === undefined
+            ? usable
+            : this.seconds(path, seconds, usable, min, max, whyMax);
+    }
+
+    /** A duration's seconds (`fallback` when unset), or undefined, reported, when malformed. */
+    durationSyntax(path: string, value: unknown, fallback: string): number | undefined {
         const seconds = parseDurationSeconds(value ?? fallback);
         if (seconds === undefined) {
             this.fail(
                 path,
                 `must be a duration such as "30s", "5m" or "1h" (or a number of seconds), got ${show(value)}`,
             );
-            return usable;
         }
-        return this.seconds(path, seconds, usable, min, max, whyMax);
+        return seconds;
     }
 }

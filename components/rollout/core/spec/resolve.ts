@@ -94,15 +94,7 @@ function resolveNotifications(c: Checker, value: unknown): NotificationSpec[] {
 
 /** A duration in seconds; NaN (reported here, skipped by the rules) when malformed. */
 function duration(c: Checker, path: string, value: unknown, fallback: string): number {
-    const seconds = parseDurationSeconds(value ?? fallback);
-    if (seconds === undefined) {
-        c.fail(
-            path,
-            `must be a duration such as "30s", "5m" or "1h" (or a number of seconds), got ${show(value)}`,
-        );
-        return NaN;
-    }
-    return seconds;
+    return c.durationSyntax(path, value, fallback) ?? NaN;
 }
 
 function resolveMetric(c: Checker, path: string, value: unknown): MetricSpec {
