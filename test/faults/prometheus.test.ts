@@ -83,6 +83,8 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
             {
                 steps: [{ setWeight: 50 }, { analysis: { count: 3 } }],
                 deadline: o.deadline ?? "60s",
+                // The rollback's scale-down delay is not what these runs test.
+                abortScaleDownDelay: 0,
                 analysis: {
                     metrics: [
                         {
