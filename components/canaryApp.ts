@@ -19,7 +19,6 @@ import { rolledBackNow, summarize, verdictLine } from "./rollout/core/evidence";
 import {
     CANARY_ANNOTATION,
     ownerLabels,
-    STACK_ANNOTATION,
     TEMPLATE_HASH_ANNOTATION,
     trackName,
 } from "./rollout/core/names";
@@ -90,6 +89,11 @@ export function withTrack(
     return { ...template, metadata: { ...metadata, labels: { ...metadata.labels, track } } };
 }
 
+/** The ownership labels as Pulumi property paths: set at creation, never changed after. */
+export function ownershipIgnoreChanges(app: string): string[] {
+    return Object.keys(ownerLabels(app)).map((k) => `metadata.labels["${k}"]`);
+}
+
 /** sha256 of the template's canonical JSON: what triggers a canary run. */
 export function templateHash(template: unknown): string {
     return createHash("sha256").update(canonicalJson(template)).digest("hex");
@@ -116,22 +120,20 @@ export class CanaryApp extends pulumi.ComponentResource {
                 this,
             );
         }
-        const parent = { parent: this };
-        // Every object's metadata (never a pod template: that would start a canary) says it is
-        // this program's, for this app: the rollout writes nothing that lacks these marks
-        // (rollout/core/ownership.ts). On a stack created before them, the first `pulumi up`
-        // adds them in place, and before the rollout runs (it depends on the canary objects).
+        // The Deployments', Services' and Ingresses' metadata (never a pod template: that would
+        // start a canary) says they are this program's, for this app: the rollout writes nothing
+        // without these labels (rollout/core/ownership.ts). They are set when an object is
+        // created and never changed after (ignoreChanges), so a stack created before them
+        // previews no change; its objects are recognised by their app label and managedFields.
         const owned = ownerLabels(app.name);
-        const stackNote = { [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}` };
+        const parent = { parent: this };
+        const marked = { parent: this, ignoreChanges: ownershipIgnoreChanges(app.name) };
         // A system namespace (allowed by app.allowSystemNamespace) exists already and is never
         // this stack's to create or delete.
         const namespace = isSystemNamespace(app.namespace)
             ? pulumi.output(app.namespace)
-            : new k8s.core.v1.Namespace(
-                  `${name}-ns`,
-                  { metadata: { name: app.namespace, labels: owned, annotations: stackNote } },
-                  parent,
-              ).metadata.name;
+            : new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: app.namespace } }, parent)
+                  .metadata.name;
         const names = {
             stable: trackName(app.name, "stable"),
             canary: trackName(app.name, "canary"),
@@ -143,18 +145,13 @@ export class CanaryApp extends pulumi.ComponentResource {
             new k8s.core.v1.Service(
                 `${name}-${track}`,
                 {
-                    metadata: {
-                        name: names[track],
-                        namespace,
-                        labels: metaLabels(track),
-                        annotations: stackNote,
-                    },
+                    metadata: { name: names[track], namespace, labels: metaLabels(track) },
                     spec: {
                         selector: labels(track),
                         ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
                     },
                 },
-                parent,
+                marked,
             );
         const stableSvc = service("stable");
         const canarySvc = service("canary");
@@ -176,7 +173,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                         name: ingressName,
                         namespace,
                         labels: { app: app.name, ...owned },
-                        annotations: { ...annotations, ...stackNote },
+                        annotations,
                     },
                     spec: {
                         ingressClassName: args.ingressClassName ?? "nginx",
@@ -202,7 +199,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                         ],
                     },
                 },
-                { parent: this, dependsOn: issuer ? [issuer] : [] },
+                { ...marked, dependsOn: issuer ? [issuer] : [] },
             );
         this.stableIngress = ingress(
             `${name}-stable`,
@@ -220,19 +217,14 @@ export class CanaryApp extends pulumi.ComponentResource {
         this.canary = new k8s.apps.v1.Deployment(
             `${name}-canary`,
             {
-                metadata: {
-                    name: names.canary,
-                    namespace,
-                    labels: metaLabels("canary"),
-                    annotations: stackNote,
-                },
+                metadata: { name: names.canary, namespace, labels: metaLabels("canary") },
                 // No `replicas`: the rollout scales the canary, and SSA leaves the field to it.
                 spec: {
                     selector: { matchLabels: labels("canary") },
                     template: withTrack(desired, "canary"),
                 },
             },
-            parent,
+            marked,
         );
 
         this.rollout = new CanaryRollout(
@@ -287,10 +279,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                     name: names.stable,
                     namespace,
                     labels: metaLabels("stable"),
-                    annotations: {
-                        [TEMPLATE_HASH_ANNOTATION]: this.rollout.promotedHash,
-                        ...stackNote,
-                    },
+                    annotations: { [TEMPLATE_HASH_ANNOTATION]: this.rollout.promotedHash },
                 },
                 spec: {
                     replicas: app.replicas,
@@ -298,7 +287,7 @@ export class CanaryApp extends pulumi.ComponentResource {
                     template: this.rollout.promotedTemplate.apply((t) => withTrack(t, "stable")),
                 },
             },
-            parent,
+            marked,
         );
 
         new CanaryCompletion(
@@ -369,14 +358,7 @@ export class CanaryApp extends pulumi.ComponentResource {
             {
                 apiVersion: "cert-manager.io/v1",
                 kind: "Issuer",
-                metadata: {
-                    name: `${name}-issuer`,
-                    namespace,
-                    labels: ownerLabels(name),
-                    annotations: {
-                        [STACK_ANNOTATION]: `${pulumi.getProject()}/${pulumi.getStack()}`,
-                    },
-                },
+                metadata: { name: `${name}-issuer`, namespace },
                 spec,
             },
             { parent: this, dependsOn: certManager ? [certManager] : [] },

@@ -80,7 +80,7 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
                 },
             });
             await assert.rejects(adapters().scaleCanary(2), {
-                message: `Deployment demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance) of stack "progressive-delivery/test". ${NOT_OURS}`,
+                message: `Deployment demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance). ${NOT_OURS}`,
             });
             assert.deepStrictEqual(api.writes(), []);
         });
@@ -252,9 +252,8 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
                 "another app of this program",
                 (o) => {
                     o.metadata.labels!["app.kubernetes.io/instance"] = "shop";
-                    o.metadata.annotations!["progressive-delivery/stack"] = "shop/prod";
                 },
-                'it belongs to app "shop" (label app.kubernetes.io/instance) of stack "shop/prod"',
+                'it belongs to app "shop" (label app.kubernetes.io/instance)',
             ],
             [
                 "controlled by another object",

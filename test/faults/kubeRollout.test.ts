@@ -153,7 +153,7 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             api.get("ingresses", "demo", "demo-canary")!.metadata.labels![
                 "app.kubernetes.io/instance"
             ] = "shop";
-            const refusal = `Ingress demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance) of stack "progressive-delivery/test". ${NOT_OURS}`;
+            const refusal = `Ingress demo/demo-canary is not CanaryApp "demo"'s: it belongs to app "shop" (label app.kubernetes.io/instance). ${NOT_OURS}`;
             const { result } = await captured(() => updateRollout(previous(), inputs()));
             assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
             assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");

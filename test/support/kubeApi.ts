@@ -10,7 +10,6 @@ import * as net from "net";
 import {
     CANARY_ANNOTATION,
     ownerLabels,
-    STACK_ANNOTATION,
     TEMPLATE_HASH_ANNOTATION,
     trackName,
 } from "../../components/rollout/core/names";
@@ -444,8 +443,7 @@ export function seedApp(api: KubeApiDouble, seed: AppSeed): void {
             ...(track ? { track } : {}),
             ...(seed.marks === "legacy" ? {} : ownerLabels(app)),
         },
-        annotations:
-            seed.marks === "legacy" ? {} : { [STACK_ANNOTATION]: "progressive-delivery/test" },
+        annotations: {},
         managedFields: [{ manager: PULUMI_MANAGER, operation: "Apply" }],
     });
     const deployment = (track: "stable" | "canary", replicas: number): Obj => ({

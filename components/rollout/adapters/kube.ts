@@ -125,7 +125,11 @@ const RBAC: Record<Kind, { resource: string; group: string }> = {
 };
 
 interface KubeObject {
-    metadata?: OwnedMeta & { resourceVersion?: string; generation?: number };
+    metadata?: OwnedMeta & {
+        annotations?: Record<string, string>;
+        resourceVersion?: string;
+        generation?: number;
+    };
 }
 
 export function kubeAdapters(

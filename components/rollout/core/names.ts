@@ -9,9 +9,9 @@ export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
 /** ingress-nginx: the percent of requests the canary Ingress gets; written by the rollout only. */
 export const WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight";
 
-// Ownership: CanaryApp puts these on the metadata (never the pod template: that would start a
-// canary) of every object it creates, and the rollout writes only objects that carry them for
-// its own app (core/ownership.ts).
+// Ownership: CanaryApp puts these labels on the metadata (never the pod template: that would
+// start a canary) of the Deployments, Services and Ingresses it creates, and the rollout writes
+// only objects that carry them for its own app (core/ownership.ts).
 
 /** Kubernetes' recommended label for the tool that manages an object. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -19,8 +19,6 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "progressive-delivery";
 /** Kubernetes' recommended label for the instance of an application: the app's name. */
 export const INSTANCE_LABEL = "app.kubernetes.io/instance";
-/** The Pulumi project/stack that created the object, so an error can name the owner. */
-export const STACK_ANNOTATION = "progressive-delivery/stack";
 /** The label the previous code (before the ownership labels) put on the app's objects. */
 export const APP_LABEL = "app";
 

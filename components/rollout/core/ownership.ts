@@ -9,13 +9,11 @@ import {
     MANAGED_BY,
     MANAGED_BY_LABEL,
     PULUMI_FIELD_MANAGER_PREFIX,
-    STACK_ANNOTATION,
 } from "./names";
 
 /** The part of a Kubernetes object's metadata that says who owns it. */
 export interface OwnedMeta {
     labels?: Record<string, string>;
-    annotations?: Record<string, string>;
     ownerReferences?: { kind?: string; name?: string }[];
     managedFields?: { manager?: string }[];
 }
@@ -26,8 +24,8 @@ export interface OwnedMeta {
  * Ours: labelled `app.kubernetes.io/managed-by: progressive-delivery` and
  * `app.kubernetes.io/instance: <app>`, with no owner references. Objects created by the code
  * before these labels carry only `app: <app>`; they count as ours when Pulumi (or the rollout)
- * wrote them, which their managedFields record. The first `pulumi up` of this code adds the
- * labels to them.
+ * wrote them, which their managedFields record (CanaryApp leaves their labels as they are, so
+ * an upgrade previews no change).
  */
 export function foreignOwner(meta: OwnedMeta, app: string): string | undefined {
     const refs = meta.ownerReferences ?? [];
@@ -45,11 +43,9 @@ export function foreignOwner(meta: OwnedMeta, app: string): string | undefined {
         if (instance === app) {
             return undefined;
         }
-        const stack = meta.annotations?.[STACK_ANNOTATION];
         return instance === undefined
             ? `it is labelled ${MANAGED_BY_LABEL}: ${MANAGED_BY} but names no app (no label ${INSTANCE_LABEL})`
-            : `it belongs to app ${show(instance)} (label ${INSTANCE_LABEL})` +
-                  (stack === undefined ? "" : ` of stack ${show(stack)}`);
+            : `it belongs to app ${show(instance)} (label ${INSTANCE_LABEL})`;
     }
     const appLabel = labels[APP_LABEL];
     if (appLabel !== app) {

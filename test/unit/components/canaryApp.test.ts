@@ -44,7 +44,6 @@ describe("CanaryApp", () => {
         const canary = one(created, "networking.k8s.io/v1:Ingress", "demo-canary").inputs;
         assert.deepStrictEqual(canary.metadata.annotations, {
             "nginx.ingress.kubernetes.io/canary": "true",
-            "progressive-delivery/stack": "progressive-delivery/test",
         });
         assert.strictEqual(
             canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"],
@@ -104,40 +103,59 @@ describe("CanaryApp", () => {
         );
     });
 
-    it("every object's metadata, and no pod template, carries the ownership labels the rollout checks", () => {
+    it("the Deployments', Services' and Ingresses' metadata, and no pod template, carry the ownership labels", () => {
         const owned = {
             "app.kubernetes.io/managed-by": "progressive-delivery",
             "app.kubernetes.io/instance": "rollouts-demo",
         };
-        const objects = created.filter(
-            (r) => r.type.startsWith("kubernetes:") && r.name.startsWith("demo-"),
-        );
-        assert.deepStrictEqual(objects.map((r) => r.type.split(":")[1]).sort(), [
-            "apps/v1",
-            "apps/v1",
-            "core/v1",
-            "core/v1",
-            "core/v1",
-            "networking.k8s.io/v1",
-            "networking.k8s.io/v1",
-        ]);
-        for (const r of objects) {
-            assert.deepStrictEqual(
-                { ...r.inputs.metadata.labels, app: undefined, track: undefined },
-                { ...owned, app: undefined, track: undefined },
-                r.name,
-            );
-            assert.strictEqual(
-                r.inputs.metadata.annotations["progressive-delivery/stack"],
-                "progressive-delivery/test",
-                r.name,
-            );
-        }
+        const labelsOf = (type: string, name: string) =>
+            one(created, type, name).inputs.metadata.labels;
         for (const track of ["stable", "canary"]) {
+            const expected = { app: "rollouts-demo", track, ...owned };
+            assert.deepStrictEqual(labelsOf("apps/v1:Deployment", `demo-${track}`), expected);
+            assert.deepStrictEqual(labelsOf("core/v1:Service", `demo-${track}`), expected);
+            assert.deepStrictEqual(labelsOf("networking.k8s.io/v1:Ingress", `demo-${track}`), {
+                app: "rollouts-demo",
+                ...owned,
+            });
             // The template is what the canary's hash covers: it did not change.
             assert.deepStrictEqual(dep(track).inputs.spec.template.metadata, {
                 labels: { app: "rollouts-demo", track },
             });
+        }
+    });
+
+    it("the ownership labels are the only metadata the previous code did not set, and are ignored as changes", () => {
+        // What the code before the ownership labels registered (commit 3f95fc5).
+        const previous: Record<string, object> = {
+            "apps/v1:Deployment demo-canary": { app: "rollouts-demo", track: "canary" },
+            "apps/v1:Deployment demo-stable": { app: "rollouts-demo", track: "stable" },
+            "core/v1:Service demo-canary": { app: "rollouts-demo", track: "canary" },
+            "core/v1:Service demo-stable": { app: "rollouts-demo", track: "stable" },
+            "networking.k8s.io/v1:Ingress demo-canary": { app: "rollouts-demo" },
+            "networking.k8s.io/v1:Ingress demo-stable": { app: "rollouts-demo" },
+            "core/v1:Namespace demo-ns": undefined as unknown as object,
+        };
+        // Pulumi's ignoreChanges resets each path to the old inputs' value: a key the old
+        // inputs lack is deleted from the new ones.
+        const ignored = mod
+            .ownershipIgnoreChanges("rollouts-demo")
+            .map((p) => /^metadata\.labels\["(.+)"\]$/.exec(p)![1]);
+        assert.deepStrictEqual(ignored, [
+            "app.kubernetes.io/managed-by",
+            "app.kubernetes.io/instance",
+        ]);
+        for (const [key, labels] of Object.entries(previous)) {
+            const [type, name] = key.split(" ");
+            const now = { ...one(created, type, name).inputs.metadata.labels };
+            for (const k of ignored) {
+                delete now[k];
+            }
+            assert.deepStrictEqual(
+                Object.keys(now).length === 0 && labels === undefined ? undefined : now,
+                labels,
+                key,
+            );
         }
     });
 

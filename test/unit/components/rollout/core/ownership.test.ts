@@ -16,7 +16,7 @@ describe("rollout/core ownership", () => {
             "it is labelled app.kubernetes.io/managed-by: progressive-delivery but names no app (no label app.kubernetes.io/instance)",
         ],
         [
-            "another app, no stack annotation",
+            "another app",
             { labels: { ...OURS, "app.kubernetes.io/instance": "shop" } },
             'it belongs to app "shop" (label app.kubernetes.io/instance)',
         ],
