@@ -11,6 +11,7 @@ import {
     RolloutResult,
     StepRecord,
     TrafficRouter,
+    WeightChange,
     Workloads,
 } from "./types";
 import type { Step } from "./spec";
@@ -56,6 +57,8 @@ class Run {
     private readonly nextAt = new Map<Metric, number>();
     private weight = 0;
     private trafficStart?: number;
+    /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
+    private readonly weights: WeightChange[] = [];
     private index = 0;
 
     constructor(
@@ -137,6 +140,9 @@ class Run {
                     this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
                 }
             }
+            if (this.trafficStart !== undefined) {
+                this.weights.push({ atSeconds: this.trafficSeconds(), weight: this.weight });
+            }
             return;
         }
         this.report(`${label} at weight ${this.weight}%`);
@@ -192,13 +198,12 @@ class Run {
     }
 
     private async measure(metric: Metric): Promise<void> {
-        const { clock } = this.ports;
         const at = { metric: metric.name, step: this.index, weight: this.weight };
         const ctx = {
             stepIndex: this.index,
             weight: this.weight,
-            canaryTrafficSeconds:
-                this.trafficStart === undefined ? 0 : (clock.now() - this.trafficStart) / 1000,
+            canaryTrafficSeconds: this.trafficSeconds(),
+            weights: this.weights.map((w) => ({ ...w })),
         };
         let m: Measurement;
         try {
@@ -228,6 +233,12 @@ class Run {
         if (a.status !== "Running") {
             throw new Abort(abortMessage(metric, a.status, a.limit, a.count, own));
         }
+    }
+
+    /** Seconds since the canary first received traffic (0 before). */
+    private trafficSeconds(): number {
+        const { trafficStart } = this;
+        return trafficStart === undefined ? 0 : (this.ports.clock.now() - trafficStart) / 1000;
     }
 
     private checkDeadline(): void {

@@ -2,7 +2,7 @@
 // they keep. This shape is users' state, so it is versioned: a change to it bumps
 // ROLLOUT_STATE_VERSION and teaches readRolloutState the previous shape, and the e2e upgrade test
 // proves a stack from the previous code previews no changes.
-import type { JudgeSpec, MetricSpec, Step } from "./spec";
+import { type JudgeSpec, type MetricSpec, SPEC_DEFAULTS, type Step } from "./spec";
 import type { RolloutResult } from "./types";
 
 /** A Service reached through the Kubernetes API server's service proxy. */
@@ -58,9 +58,9 @@ export interface RunEvidence extends RolloutResult {
 
 /**
  * The version of the outputs' shape. 1: the shape of the first release (which wrote no
- * version; state without one is read as 1).
+ * version; state without one is read as 1). 2: the judge has a role (guard or gate).
  */
-export const ROLLOUT_STATE_VERSION = 1;
+export const ROLLOUT_STATE_VERSION = 2;
 
 export interface RolloutOutputs extends Omit<RolloutInputs, SecretInput> {
     stateVersion: number;
@@ -95,5 +95,20 @@ export function readRolloutState(stored: object): RolloutOutputs {
             `the CanaryRollout state was written by a newer progressive-delivery (state version ${version}; this code reads up to ${ROLLOUT_STATE_VERSION}); run the newer code, or restore a backup of the state`,
         );
     }
-    return { ...(stored as unknown as RolloutOutputs), stateVersion: ROLLOUT_STATE_VERSION };
+    const state = stored as unknown as RolloutOutputs;
+    return {
+        ...state,
+        judge: version < 2 ? judgeOfVersion1(state.judge) : state.judge,
+        stateVersion: ROLLOUT_STATE_VERSION,
+    };
+}
+
+/**
+ * Version 1's judge had no role, and acted as a gate: its acceptance was needed at the analysis
+ * step. A judge that was off gets the role a config that says only `enabled: false` resolves to
+ * today, so that config previews no change.
+ */
+function judgeOfVersion1(judge: JudgeSpec | undefined): JudgeSpec {
+    const old = (judge ?? {}) as Omit<JudgeSpec, "role">;
+    return { ...old, role: old.enabled ? "gate" : SPEC_DEFAULTS.judge.role } as JudgeSpec;
 }

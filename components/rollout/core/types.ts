@@ -35,12 +35,23 @@ export interface Clock {
     sleep(ms: number): Promise<void>;
 }
 
+/** A canary weight the engine set, and when: seconds on the canaryTrafficSeconds clock. */
+export interface WeightChange {
+    atSeconds: number;
+    weight: number;
+}
+
 /** Where and when a measurement is taken: passed to every metric. */
 export interface MeasureContext {
     stepIndex: number;
     weight: number;
     /** Seconds since the canary first received traffic in this run (0 before). */
     canaryTrafficSeconds: number;
+    /**
+     * Every weight set since the canary first received traffic, oldest first: the first is the
+     * first weight above 0, at 0s. E.g. [{0, 20}, {60, 40}] at 75s: 20% until 60s, 40% since.
+     */
+    weights: WeightChange[];
 }
 
 /** One measurement as recorded in the evidence. */

@@ -43,6 +43,7 @@ export function resolveSpec(
         metrics,
         judge: {
             enabled: j.enabled ?? d.judge.enabled,
+            role: j.role ?? d.judge.role,
             tolerance: j.tolerance ?? d.judge.tolerance,
             falseRollbackRate: j.falseRollbackRate ?? d.judge.falseRollbackRate,
             missedDetectionRate: j.missedDetectionRate ?? d.judge.missedDetectionRate,

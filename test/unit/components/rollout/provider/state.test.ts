@@ -1,7 +1,9 @@
 // The CanaryRollout state is users' state: the current code reads what the first release wrote,
 // and the same config previews no change against it. state-first-release.json is the outputs
 // the first release's rolloutOutputs wrote (commit c7d719b, run on the default config with the
-// local stack's Prometheus), plus the provider host's __provider key.
+// local stack's Prometheus), plus the provider host's __provider key. That release's default had
+// the judge off; today's default has it on as a guard, so the same config is today's config with
+// `judge: {enabled: false}` written out, and the default config is a state-only update.
 import * as assert from "assert";
 import { podTemplate, templateHash } from "../../../../../components/canaryApp";
 import { validateConfig } from "../../../../../components/config";
@@ -10,18 +12,25 @@ import {
     ROLLOUT_STATE_VERSION,
     RolloutInputs,
 } from "../../../../../components/rollout/core/state";
-import { diffRollout, rolloutOutputs } from "../../../../../components/rollout/provider/impl";
+import {
+    changedInputs,
+    diffRollout,
+    rolloutOutputs,
+} from "../../../../../components/rollout/provider/impl";
 import stored from "./state-first-release.json";
 
-/** The inputs today's CanaryApp passes for the config that wrote the fixture. */
-function currentInputs(): RolloutInputs & { __provider: string } {
+/** The first release's judge: off. */
+const JUDGE_OFF = { enabled: false };
+
+/** The inputs today's CanaryApp passes for the fixture's config (`judge` as written, if at all). */
+function currentInputs(judge?: object): RolloutInputs & { __provider: string } {
     const { config, errors } = validateConfig({
         monitoring: {
             install: false,
             prometheus: { url: "http://127.0.0.1:19090" },
             scrapeInterval: "2s",
         },
-        rollout: { analysis: { metrics: [{ window: "5m" }] } },
+        rollout: { analysis: { metrics: [{ window: "5m" }], judge } },
     });
     assert.deepStrictEqual(errors, []);
     const template = podTemplate({ ...config.app, image: "argoproj/rollouts-demo:yellow" });
@@ -47,16 +56,28 @@ function currentInputs(): RolloutInputs & { __provider: string } {
 }
 
 describe("CanaryRollout state written by the previous shape", () => {
-    it("is read as version 1, every field intact", () => {
+    it("is read as the current version, every field intact, the judge given its role", () => {
         const state = readRolloutState(stored);
-        assert.strictEqual(state.stateVersion, ROLLOUT_STATE_VERSION);
+        assert.strictEqual(ROLLOUT_STATE_VERSION, 2);
+        assert.strictEqual(state.stateVersion, 2);
         assert.strictEqual(state.promotedHash, stored.promotedHash);
         assert.strictEqual(state.lastRun?.verdict, "Promoted");
         assert.deepStrictEqual(state.lastRun?.measurements, stored.lastRun.measurements);
+        // Off, it gets the role `enabled: false` resolves to today.
+        assert.deepStrictEqual(state.judge, { ...stored.judge, role: "guard" });
     });
 
-    it("the same config previews no change against it", () => {
-        assert.deepStrictEqual(diffRollout(stored, currentInputs()), {
+    it("a version 1 judge that was on was a gate, and stays one", () => {
+        const on = { ...stored, judge: { ...stored.judge, enabled: true } };
+        assert.deepStrictEqual(readRolloutState(on).judge, {
+            ...stored.judge,
+            enabled: true,
+            role: "gate",
+        });
+    });
+
+    it("the same config (the judge off, written out) previews no change against it", () => {
+        assert.deepStrictEqual(diffRollout(stored, currentInputs(JUDGE_OFF)), {
             changes: false,
             replaces: [],
             deleteBeforeReplace: false,
@@ -64,8 +85,27 @@ describe("CanaryRollout state written by the previous shape", () => {
         });
     });
 
-    it("what this code writes is the previous shape plus stateVersion", () => {
+    it("today's default config (the judge on, as a guard) is a state-only update: no canary", () => {
         const news = currentInputs();
+        assert.deepStrictEqual(news.judge, {
+            ...stored.judge,
+            enabled: true,
+            role: "guard",
+        });
+        assert.deepStrictEqual(changedInputs(readRolloutState(stored), news), ["judge"]);
+        // The template is unchanged: promotedTemplate and promotedHash stay, so no canary runs
+        // (updateRollout runs one only for a new template hash) and stable is not touched.
+        assert.strictEqual(news.templateHash, stored.promotedHash);
+        assert.deepStrictEqual(diffRollout(stored, news), {
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+            stables: ["promotedTemplate", "promotedHash"],
+        });
+    });
+
+    it("what this code writes is the previous shape plus stateVersion and the judge's role", () => {
+        const news = currentInputs(JUDGE_OFF);
         const outs = rolloutOutputs(
             news,
             news.template,
@@ -75,13 +115,17 @@ describe("CanaryRollout state written by the previous shape", () => {
         // The provider host sets __provider on the outputs itself.
         const { __provider: _new, ...written } = outs as typeof outs & { __provider?: string };
         const { __provider: _old, ...previous } = stored;
-        assert.deepStrictEqual(written, { ...previous, stateVersion: 1 });
+        assert.deepStrictEqual(written, {
+            ...previous,
+            judge: { ...previous.judge, role: "guard" },
+            stateVersion: 2,
+        });
     });
 
     it("a state from a newer release is refused, not guessed at", () => {
-        assert.throws(() => readRolloutState({ ...stored, stateVersion: 2 }), {
+        assert.throws(() => readRolloutState({ ...stored, stateVersion: 3 }), {
             message:
-                "the CanaryRollout state was written by a newer progressive-delivery (state version 2; this code reads up to 1); run the newer code, or restore a backup of the state",
+                "the CanaryRollout state was written by a newer progressive-delivery (state version 3; this code reads up to 2); run the newer code, or restore a backup of the state",
         });
     });
 });
