@@ -20,8 +20,8 @@
 // day-night swing), with no estimate of it. Further from the line the expectation drops: for a
 // roll-back bet (theta_c above the null line) when the canary fails less than p + shift, for an
 // accept bet (theta_c below it) when it fails more. E.g. w = 0.2, theta_s = 1%, theta_c = 5%,
-// shift 1%: a = 1.49%, so each canary failure counts ln(5/2.49) = +0.70, each stable failure
-// ln(1/1.49) = -0.40.
+// shift 1%: a = 1.38%, so each canary failure counts ln(5/2.38) = +0.74, each stable failure
+// ln(1/1.38) = -0.32.
 //
 // w is the canary's share of the interval's requests. When the weight changed inside the interval
 // that is the average of the two weights over its requests, and the e-value stays exact as long as
@@ -42,7 +42,7 @@ const ITERATIONS = 60;
  * w [theta_c/(a+shift) - (1-theta_c)/(1-a-shift)] + (1-w) [theta_s/a - (1-theta_s)/(1-a)],
  * which decreases in a, so the root is unique; 0 when the slope is negative already at 0 (no
  * stable requests: the canary alone is compared with `shift`). E.g. w 0.2, theta_c 5%,
- * theta_s 1%, shift 1%: 1.49%.
+ * theta_s 1%, shift 1%: 1.38%.
  */
 export function nullStableRate(w: number, bet: Bet): number {
     const { thetaC, thetaS, shift } = bet;

@@ -118,12 +118,14 @@ function strongest(state: SequentialState, tolerance: number): string {
  */
 export function judgeMetric(
     judge: JudgeSpec,
-    args: BaseArgs & { scrapeIntervalSeconds: number },
+    args: BaseArgs & { scrapeIntervalSeconds: number; deadlineSeconds: number },
     source: MetricsSource,
 ): Metric {
     const params: SequentialParams = judge;
     checkParams(params);
-    const { scrapeIntervalSeconds, ...base } = args;
+    const { scrapeIntervalSeconds, deadlineSeconds, ...base } = args;
+    // The most intervals a run can have: the floor's depth (sequential.ts floor).
+    const horizonIntervals = Math.ceil(deadlineSeconds / judge.intervalSeconds) + 1;
     const { rejectAbove, acceptAbove } = bounds(params);
     const r = two(rejectAbove);
     const a = two(acceptAbove);
@@ -152,7 +154,11 @@ export function judgeMetric(
             KEYS.forEach((k, i) => {
                 reading[k] = valueOf(results[i], before.base?.[k]);
             });
-            const timing = { seconds: at - baseAt, scrapeSeconds: scrapeIntervalSeconds };
+            const timing = {
+                seconds: at - baseAt,
+                scrapeSeconds: scrapeIntervalSeconds,
+                horizonIntervals,
+            };
             // The interval's counts come from scrapes in (baseAt - scrape interval, at].
             const during = weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
             state = update(state, reading, params, timing);
@@ -169,10 +175,12 @@ export function judgeMetric(
                 c.stableFailures,
                 c.stableRequests,
             ];
-            const tempered =
-                d.dispersion.lenient > 1 ? `, tempered by dispersion ${two(d.dispersion.lenient)}` : "";
-            const counts = describeCounts(c);
             const used = state.intervals.length > before.intervals.length;
+            const tempered =
+                used && state.lastTemper > 1
+                    ? ` (the last interval's evidence divided by the errors' dispersion, ${two(state.lastTemper)})`
+                    : "";
+            const counts = describeCounts(c);
             const inc = used ? state.intervals[state.intervals.length - 1] : undefined;
             const straddle =
                 inc && during.length > 1

@@ -1,19 +1,21 @@
-// The judge's sequential test: two e-processes over the scrape intervals, the products of
-// per-interval e-values (evalue.ts). One rolls back: its null is "the canary's error rate is at
-// most stable's + tolerance". One accepts: its null is "at least stable's + tolerance". Pure; the
-// README's "How the verdict is reached" gives the argument and the measured figures.
+// The judge's sequential test: two e-processes over the scrape intervals, built from per-interval
+// e-values (evalue.ts). One rolls back: its null is "the canary's error rate is at most stable's +
+// tolerance". One accepts: its null is "at least stable's + tolerance". Pure; the README's "How the
+// verdict is reached" gives the argument and the measured figures.
 //
 // Ville's inequality: a nonnegative process whose expectation stays <= 1 under the null exceeds
 // 1/alpha at ANY time with probability <= alpha, however often it is looked at. Every e-value here
-// has expectation exactly 1 at the null's edge for independent errors and any path of stable's
-// rate, so the guarantees hold at every scrape. Real errors are not independent (a retrying client
-// fails in clumps, a bad pod fails one version for 10-20s), and such errors would make e-values
-// grow under the null; two things stop that, and both only ever make the statistic smaller, so
-// they keep the guarantee:
-// - each interval's contribution to the roll-back bets is capped (`intervalCaps`): one interval
-//   can be one event;
-// - every ln e-value is divided by the errors' dispersion (`dispersion`), the quasi-likelihood
-//   correction: clumps of K failures carry the evidence of one failure, not K.
+// has expectation 1 at the null's edge for independent errors and any path of stable's own rate,
+// so the guarantees hold at every scrape. Real errors are not independent (a retrying client fails
+// in clumps, a bad pod fails one version for 10-20s), which would let e-values grow under the null;
+// the roll-back side answers with three things, each of which only ever lowers its statistic:
+// - each interval's evidence for the excess bet is divided by the errors' dispersion around it
+//   (`localTemper`): clumps of K failures carry the evidence of one failure, not K;
+// - each interval adds at most a cap (`intervalCaps`): one interval can be one event;
+// - it never falls below a floor (`floor`), so a canary that degrades after minutes of good
+//   behaviour is caught as fast as one bad from the start; a union bound over the restarts pays
+//   for that in the floor's depth.
+// The accept side divides its evidence by the dispersion over the whole run (`acceptDispersion`).
 import { Checker } from "../check";
 import { checkJudge, JudgeSpec } from "../spec";
 import { addCounts, Counts, KEYS, ZERO } from "./counts";
@@ -28,24 +30,34 @@ export type SequentialParams = Pick<
 export type Decision = "accept" | "reject" | "continue";
 
 /**
+ * The roll-back side is a mixture of two bets, half each.
+ *
  * The gross bet: "at most GROSS_SHIFT above stable" against GROSS_EXCESS above it. Its evidence
  * per canary request is zero at about 19% errors with stable at 1%, so a version that fails 30% of
  * requests is caught on its first hundred or so, while a 10-20% burst on one version, which
- * healthy services have, weighs little for it. It carries GROSS_WEIGHT of the mixture.
+ * healthy services have, weighs little for it.
  */
 export const GROSS_SHIFT = 0.08;
 export const GROSS_EXCESS = 0.3;
-export const GROSS_WEIGHT = 0.75;
-/** The sensitive bets: "within tolerance" against 2, 4 and 8 times the tolerance. */
-export const SENSITIVE_EXCESS = [2, 4, 8];
+export const GROSS_WEIGHT = 0.5;
+/**
+ * The excess bet: "within tolerance" against the canary failing at its own rate so far, shrunk
+ * toward stable's + 2 tolerances by EXCESS_PRIOR_REQUESTS requests' worth and kept between + 2 and
+ * + 12 tolerances. It is fixed before each interval is read (a predictable plug-in), so the product
+ * is still an e-process, and it follows the size of the excess instead of paying a mixture's price
+ * for a grid of them. E.g. a canary at 5% against 1% is bet at 3% for its first requests, 4% after
+ * 600 of them.
+ */
+export const EXCESS_PRIOR_REQUESTS = 300;
+export const EXCESS_MIN = 2;
+export const EXCESS_MAX = 12;
 /** One interval adds at most this share of the gross bet's bound: two intervals are needed. */
 const GROSS_CAP_SHARE = 0.625;
 /**
- * The longest burst (one version's errors up for a while) the sensitive bets are built to ride
- * out: the issue's bursts last 10-20s.
+ * The longest burst (one version's errors up for a while) the excess bet is built to ride out:
+ * the issue's bursts last 10-20s.
  */
 export const BURST_SECONDS = 20;
-
 /**
  * Stable's error rate in the bets (only the bets: the e-values hold whatever it is). Until the
  * canary's intervals say more, stable's rate over its counters' lifetime (the baseline reading),
@@ -58,12 +70,14 @@ const WEAK_REQUESTS = 50;
 const MIN_RATE = 1e-4;
 const MAX_RATE = 0.5;
 /**
- * The accept side's dispersion prior: four failures' worth at dispersion 1. The roll-back side's
- * estimate instead subtracts DISPERSION_NOISE standard deviations of the binomial noise, so chance
- * alone does not slow it; the accept side errs the other way.
+ * The roll-back side's dispersion: both versions over the last LOCAL_SECONDS (at least two
+ * intervals), minus DISPERSION_NOISE standard deviations of what independent errors would show,
+ * so that chance alone does not slow it.
  */
-const DISPERSION_PRIOR = 4;
+const LOCAL_SECONDS = 40;
 const DISPERSION_NOISE = 2;
+/** The accept side's dispersion prior: four failures' worth at dispersion 1. */
+const DISPERSION_PRIOR = 4;
 /**
  * An interval with more than 20x the requests of the largest one so far (and more than 20 x 50)
  * is a discontinuity, not traffic: e.g. at 20 req/s and a 10s interval, 200 requests per
@@ -73,15 +87,26 @@ const DISPERSION_NOISE = 2;
 const JUMP_FACTOR = 20;
 const JUMP_FLOOR = 50;
 
+const VERSIONS = [
+    ["canaryFailures", "canaryRequests"],
+    ["stableFailures", "stableRequests"],
+] as const;
+
 /** Where an interval lies in time: what `update` needs besides its counts. */
 export interface IntervalTiming {
     /** Seconds the interval spans (between the readings that close it). */
     seconds: number;
     /** Prometheus' scrape interval. */
     scrapeSeconds: number;
+    /** Most intervals a run can have (deadline / judge interval): sets the floor, see `floor`. */
+    horizonIntervals: number;
 }
 
-export const DEFAULT_TIMING: IntervalTiming = { seconds: 10, scrapeSeconds: 10 };
+export const DEFAULT_TIMING: IntervalTiming = {
+    seconds: 10,
+    scrapeSeconds: 10,
+    horizonIntervals: 180,
+};
 
 export interface SequentialState {
     /** The previous usable reading of the four counters; the first reading only sets it. */
@@ -90,11 +115,13 @@ export interface SequentialState {
     prior?: { failures: number; requests: number };
     /** Requests and failures in the intervals used so far. */
     counts: Counts;
-    /** ln e-value of each roll-back bet (gross first, then SENSITIVE_EXCESS), untempered. */
+    /** ln e-value of each roll-back bet (gross, excess): tempered, capped, floored. */
     rejectLog: number[];
     /** ln e-value of the accept side, untempered. */
     acceptLog: number;
-    /** Each used interval's counts, for the dispersion. */
+    /** The dispersion the last interval's evidence against the canary was divided by. */
+    lastTemper: number;
+    /** Each used interval's counts, for the dispersions. */
     intervals: Counts[];
     /** Largest request count (both versions) of one interval used so far. */
     maxInterval: number;
@@ -103,22 +130,16 @@ export interface SequentialState {
     skipped: number;
 }
 
-export interface Dispersion {
-    /** For the roll-back side: binomial noise subtracted first, so it is 1 unless clearly not. */
-    lenient: number;
-    /** For the accept side: with a prior at 1, so any excess variance counts. */
-    cautious: number;
-}
-
 export interface SequentialResult {
     decision: Decision;
-    /** ln of the roll-back e-process: the mixture of bets, each tempered by the dispersion. */
+    /** The roll-back statistic: the strongest bet's ln e-value plus ln of its weight. */
     rejectLogE: number;
-    /** ln of the accept e-process, tempered by the dispersion. */
+    /** ln of the accept e-process, divided by the dispersion. */
     acceptLogE: number;
     rejectAbove: number;
     acceptAbove: number;
-    dispersion: Dispersion;
+    /** The accept side's dispersion (1 for independent errors). */
+    dispersion: number;
     /** Requests and failures in the intervals used so far. */
     counts: Counts;
     /** Why "continue" although the accept side is past its bound. */
@@ -128,8 +149,9 @@ export interface SequentialResult {
 export function initialState(): SequentialState {
     return {
         counts: { ...ZERO },
-        rejectLog: [0, ...SENSITIVE_EXCESS.map(() => 0)],
+        rejectLog: [0, 0],
         acceptLog: 0,
+        lastTemper: 1,
         intervals: [],
         maxInterval: 0,
         readings: 0,
@@ -146,21 +168,17 @@ export function checkParams(p: SequentialParams): void {
     }
 }
 
-/**
- * The bounds on the tempered ln e-values: roll back at ln(1 + 1/alpha) (5.30 for alpha 0.005; the
- * 1 pays for the tempering, see `decide`), accept at ln(1/beta) (3.00 for beta 0.05).
- */
+/** The bounds on the ln e-values: ln(1/alpha) to roll back (5.30), ln(1/beta) to accept (3.00). */
 export function bounds(p: SequentialParams): { rejectAbove: number; acceptAbove: number } {
     return {
-        rejectAbove: Math.log(1 + 1 / p.falseRollbackRate),
+        rejectAbove: Math.log(1 / p.falseRollbackRate),
         acceptAbove: Math.log(1 / p.missedDetectionRate),
     };
 }
 
 /** The mixture weights of the roll-back bets, in `rejectBets` order. */
 export function rejectWeights(): number[] {
-    const rest = (1 - GROSS_WEIGHT) / SENSITIVE_EXCESS.length;
-    return [GROSS_WEIGHT, ...SENSITIVE_EXCESS.map(() => rest)];
+    return [GROSS_WEIGHT, 1 - GROSS_WEIGHT];
 }
 
 /** Stable's error rate for the bets: its intervals so far, on its lifetime prior. */
@@ -172,22 +190,27 @@ export function stableRate(state: SequentialState): number {
     return Math.min(MAX_RATE, Math.max(MIN_RATE, failures / requests));
 }
 
-/** The roll-back bets for the next interval: gross first, then the sensitive ones. */
+/** The roll-back bets for the next interval: gross, then excess. */
 export function rejectBets(state: SequentialState, tolerance: number): Bet[] {
     const thetaS = stableRate(state);
     const below1 = (x: number) => Math.min(x, 0.999);
     const grossShift = Math.max(GROSS_SHIFT, tolerance);
+    const c = state.counts;
+    const prior = thetaS + EXCESS_MIN * tolerance;
+    const own =
+        (c.canaryFailures + EXCESS_PRIOR_REQUESTS * prior) /
+        (c.canaryRequests + EXCESS_PRIOR_REQUESTS);
     return [
         {
             thetaC: below1(thetaS + grossShift + GROSS_EXCESS - GROSS_SHIFT),
             thetaS,
             shift: grossShift,
         },
-        ...SENSITIVE_EXCESS.map((k) => ({
-            thetaC: below1(thetaS + k * tolerance),
+        {
+            thetaC: below1(Math.min(thetaS + EXCESS_MAX * tolerance, Math.max(prior, own))),
             thetaS,
             shift: tolerance,
-        })),
+        },
     ];
 }
 
@@ -200,50 +223,96 @@ export function acceptBet(state: SequentialState, tolerance: number): Bet {
 /**
  * The most one interval adds to each roll-back bet's ln e-value. The gross bet: 5/8 of its bound,
  * so one interval never rolls back (it can be one event: a clump of failures, a burst's start)
- * and two can. The sensitive bets look for a small excess that lasts: an interval of d seconds adds
- * at most d / (BURST_SECONDS + 2 scrape intervals) of their bound. A burst of up to BURST_SECONDS
- * touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries them at most 3/4 of the way
- * at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.77 per interval of the 7.78 bound.
+ * and two can. The excess bet looks for an excess that lasts: an interval of d seconds adds at
+ * most d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to BURST_SECONDS
+ * touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at most 3/4 of the
+ * way at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.5 per interval of the 5.99 bound.
  */
 export function intervalCaps(p: SequentialParams, timing: IntervalTiming): number[] {
     const w = rejectWeights();
     const rejectAbove = bounds(p).rejectAbove;
     const gross = GROSS_CAP_SHARE * (rejectAbove - Math.log(w[0]));
     const sustained = BURST_SECONDS + 2 * timing.scrapeSeconds;
-    const sensitive =
+    const excess =
         ((rejectAbove - Math.log(w[1])) * Math.max(0, timing.seconds)) / Math.max(1, sustained);
-    return [gross, ...SENSITIVE_EXCESS.map(() => sensitive)];
+    return [gross, excess];
 }
 
 /**
- * The errors' dispersion: how much more each version's failures vary from interval to interval
- * than independent failures would, around its own rate so far. About E[K^2]/E[K] for failures in
- * clumps of K; large after a burst on either version. It includes the interval just read, so an
- * outlier tempers its own evidence. Floored at 1: it never adds evidence.
+ * How low the roll-back side's ln e-value may fall: -ln(horizonIntervals). Without a floor, a
+ * canary that is healthy for minutes and then degrades (a leak, the load of a higher weight)
+ * would first have to climb back from all the evidence of its good minutes. With it, the statistic
+ * is a fresh e-process started at exp(floor) at the last time it sat on the floor, and a union bound
+ * over the at most horizonIntervals start times keeps the guarantee: horizon x alpha x
+ * exp(-ln horizon) = alpha. E.g. a 30-minute deadline read every 10s: 181 intervals, -5.2.
  */
-export function dispersion(state: SequentialState): Dispersion {
+export function floor(timing: IntervalTiming): number {
+    return -Math.log(Math.max(1, timing.horizonIntervals));
+}
+
+/**
+ * The dispersion one interval's evidence against the canary is divided by: how much more both
+ * versions' failures varied over the last LOCAL_SECONDS, the interval itself included, than
+ * independent failures would (after subtracting DISPERSION_NOISE standard deviations of chance).
+ * A clump or a burst in the interval tempers its own evidence; about E[K^2]/E[K] for clumps of K;
+ * a canary that moved to a new level and stays there is tempered only until the new level fills
+ * the window. 1 for independent errors.
+ */
+export function localTemper(intervals: Counts[], timing: IntervalTiming): number {
+    const span = Math.max(2, Math.ceil(LOCAL_SECONDS / Math.max(1, timing.scrapeSeconds)));
+    const recent = intervals.slice(-span);
+    if (recent.length < 2) {
+        return 1;
+    }
     let residual = 0;
     let variance = 0;
     let noise = 0;
+    for (const [x, n] of VERSIONS) {
+        const failures = recent.reduce((t, i) => t + i[x], 0);
+        const requests = recent.reduce((t, i) => t + i[n], 0);
+        const rate = (failures + 0.5) / (requests + 1);
+        for (const i of recent) {
+            const expected = i[n] * rate;
+            residual += (i[x] - expected) ** 2;
+            // Around the window's own rate: one degree of freedom fewer.
+            variance += (expected * (1 - rate) * (recent.length - 1)) / recent.length;
+            // Var((x - e)^2) for a Poisson count: e + 2e^2.
+            noise += expected + 2 * expected * expected;
+        }
+    }
+    const excess = residual - DISPERSION_NOISE * Math.sqrt(noise);
+    return variance > 0 ? Math.max(1, excess / variance) : 1;
+}
+
+/**
+ * The accept side's dispersion: both versions' failures around their rate over the whole run, on
+ * a prior of DISPERSION_PRIOR at 1. Slow to forget on purpose: a long run of clean intervals
+ * between clumps must not pass for independent errors.
+ */
+export function acceptDispersion(state: SequentialState): number {
+    let residual = DISPERSION_PRIOR;
+    let variance = DISPERSION_PRIOR;
     const c = state.counts;
-    for (const [x, n] of [
-        ["canaryFailures", "canaryRequests"],
-        ["stableFailures", "stableRequests"],
-    ] as const) {
+    for (const [x, n] of VERSIONS) {
         const rate = (c[x] + 0.5) / (c[n] + 1);
         for (const i of state.intervals) {
             const expected = i[n] * rate;
             residual += (i[x] - expected) ** 2;
             variance += expected * (1 - rate);
-            // Var((x - e)^2) for a Poisson count: e + 2e^2.
-            noise += expected + 2 * expected * expected;
         }
     }
-    const lenient = residual - DISPERSION_NOISE * Math.sqrt(noise);
-    return {
-        lenient: variance > 0 ? Math.max(1, lenient / variance) : 1,
-        cautious: Math.max(1, (DISPERSION_PRIOR + residual) / (DISPERSION_PRIOR + variance)),
-    };
+    return Math.max(1, residual / variance);
+}
+
+/**
+ * The roll-back statistic: the strongest bet, each ln e-value plus the ln of its weight. Each bet
+ * k on its own reaches ln(1/(w_k alpha)) with probability <= w_k alpha (floor included), so one of
+ * them does with probability <= alpha: a weighted Bonferroni, which unlike a mixture's sum lets
+ * each bet have its own floor.
+ */
+export function rejectStatistic(rejectLog: number[]): number {
+    const w = rejectWeights();
+    return Math.max(...rejectLog.map((l, i) => l + Math.log(w[i])));
 }
 
 /**
@@ -287,43 +356,44 @@ export function update(
     if (requests === 0) {
         return { ...state, base: now, readings };
     }
+    const intervals = [...state.intervals, inc];
+    const temper = localTemper(intervals, timing);
     const caps = intervalCaps(p, timing);
+    // The gross bet is not tempered: its zero-drift point above the bursts healthy services have
+    // and its cap are its defence, and a canary that goes from clean to failing a third of its
+    // requests must not be held back by the jump itself looking like a burst.
+    let rejectLog: number[] = rejectBets(state, p.tolerance).map((bet, i) => {
+        const l = logEValue(inc, bet);
+        const t = i === 0 ? 1 : temper;
+        return state.rejectLog[i] + Math.min(caps[i], l > 0 ? l / t : l);
+    });
+    // On its floor, a bet starts afresh from exp(floor).
+    const low = floor(timing);
+    rejectLog = rejectLog.map((l) => Math.max(low, l));
     return {
         ...state,
         base: now,
         counts: addCounts(state.counts, inc),
-        rejectLog: rejectBets(state, p.tolerance).map(
-            (bet, i) => state.rejectLog[i] + Math.min(caps[i], logEValue(inc, bet)),
-        ),
+        rejectLog,
         acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p.tolerance)),
-        intervals: [...state.intervals, inc],
+        lastTemper: temper,
+        intervals,
         maxInterval: Math.max(state.maxInterval, requests),
         readings,
     };
 }
 
-/** log(sum_i w_i exp(l_i)), without overflow. */
-function logMixture(logs: number[], weights: number[]): number {
-    const terms = logs.map((l, i) => l + Math.log(weights[i]));
-    const top = Math.max(...terms);
-    return top + Math.log(terms.reduce((s, t) => s + Math.exp(t - top), 0));
-}
-
 /**
- * The decision for a state. Each ln e-value l is divided by the dispersion d >= 1 first. That never
- * adds evidence: exp(l/d) <= max(1, exp(l)), so the tempered mixture reaches 1 + 1/alpha only if
- * the untempered one reaches 1/alpha, which a canary within tolerance does with probability
- * <= alpha (Ville); the accept side likewise. Reject at any count; accept (now: a later interval
- * can take it back) only past minRequests canary requests. Pure.
+ * The decision for a state: reject at any count; accept (now: a later interval can take it back)
+ * only past minRequests canary requests. The accept side's ln e-value l is divided by its
+ * dispersion d >= 1 first, which never adds evidence: l/d >= ln(1/beta) > 0 implies l >= ln(1/beta).
+ * Pure.
  */
 export function decide(state: SequentialState, p: SequentialParams): SequentialResult {
     const { rejectAbove, acceptAbove } = bounds(p);
-    const d = dispersion(state);
-    const rejectLogE = logMixture(
-        state.rejectLog.map((l) => l / d.lenient),
-        rejectWeights(),
-    );
-    const acceptLogE = state.acceptLog / d.cautious;
+    const d = acceptDispersion(state);
+    const rejectLogE = rejectStatistic(state.rejectLog);
+    const acceptLogE = state.acceptLog / d;
     const base = {
         rejectLogE,
         acceptLogE,
