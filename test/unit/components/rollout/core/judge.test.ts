@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
 import { Counts } from "../../../../../components/rollout/core/judge/counts";
+import { acceptDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
     JUDGE_INCONCLUSIVE_LIMIT,
     judgeCondition,
@@ -23,7 +24,6 @@ import {
 import {
     bounds,
     checkParams,
-    acceptDispersion,
     decide,
     DEFAULT_TIMING,
     floor,
