@@ -1,5 +1,7 @@
-// The three policies the benchmark compares, each built from the project's real code: the
-// engine's step plan parsing, thresholdMetric with the default queries, and judgeMetric.
+// The four policies the benchmark compares, each built from the project's real code: the
+// engine's step plan parsing, thresholdMetric with the default queries, and judgeMetric. guard is
+// what a new stack gets (the tutorial's success-rate metric plus the judge as a guard); gate is
+// the same with the judge as a gate.
 import { judgeMetric } from "../../components/rollout/core/judge/metric";
 import { thresholdMetric } from "../../components/rollout/core/metrics";
 import { BaseArgs } from "../../components/rollout/core/queries";
@@ -12,7 +14,8 @@ import { Metric, MetricsSource } from "../../components/rollout/core/types";
 import { stepsOf } from "../support/spec";
 import { NAMES } from "./world";
 
-export type PolicyName = "tutorial" | "flagger" | "ours";
+export type PolicyName = "tutorial" | "flagger" | "guard" | "gate";
+export const POLICY_NAMES: PolicyName[] = ["tutorial", "flagger", "guard", "gate"];
 
 export interface Policy {
     name: PolicyName;
@@ -95,19 +98,28 @@ export function policies(scrapeSeconds: number): Policy[] {
                 ),
             ],
         },
-        {
-            name: "ours",
+        ...(["guard", "gate"] as const).map((role) => ({
+            name: role,
             describe:
-                `judge (SPRT canary vs stable, tolerance ${spec.judge.tolerance}, ` +
-                `false rollback <= ${spec.judge.falseRollbackRate}, missed <= ` +
-                `${spec.judge.missedDetectionRate}) every ${scrapeSeconds}s; same steps as tutorial`,
+                `success rate >= 0.95 (as tutorial) + judge as ${role} (tolerance ${spec.judge.tolerance}, ` +
+                `false rollback <= ${spec.judge.falseRollbackRate}` +
+                (role === "gate"
+                    ? `, accepts a worse one <= ${spec.judge.missedDetectionRate}`
+                    : "") +
+                `) every ${scrapeSeconds}s; same steps as tutorial`,
             steps: tutorialSteps,
-            metrics: (source) => {
-                const judge = { ...spec.judge, enabled: true, intervalSeconds: scrapeSeconds };
-                return [
-                    judgeMetric(judge, { ...ARGS, scrapeIntervalSeconds: scrapeSeconds }, source),
-                ];
-            },
-        },
+            metrics: (source: MetricsSource) => [
+                thresholdMetric(m, ARGS, source, minWindowSeconds),
+                judgeMetric(
+                    { ...spec.judge, enabled: true, role, intervalSeconds: scrapeSeconds },
+                    {
+                        ...ARGS,
+                        scrapeIntervalSeconds: scrapeSeconds,
+                        deadlineSeconds: DEADLINE_SECONDS,
+                    },
+                    source,
+                ),
+            ],
+        })),
     ];
 }

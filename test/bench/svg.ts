@@ -1,5 +1,5 @@
-// The chart: one panel per scenario (rows: canary error rate, columns: requests per second; steady
-// traffic left, shared error bursts right), one bar per policy showing how its trials ended:
+// The chart: one block per scrape interval and error model (rows: canary error rate, columns:
+// requests per second), one bar per policy showing how its trials ended:
 // green = the right verdict (healthy promoted, bad rolled back), red = the wrong one, grey =
 // inconclusive (aborted at a limit or the deadline without a verdict), with the median time of
 // the right verdict.
@@ -8,7 +8,9 @@ export interface ChartRow {
     rps: number;
     stableErrorRate: number;
     canaryErrorRate: number;
-    bursty: boolean;
+    scrapeSeconds: number;
+    errorModel: string;
+    group: string;
     policy: string;
     promotedRate: number;
     rolledBackRate: number;
@@ -20,7 +22,15 @@ export interface ChartRow {
 const POLICY_LABEL: Record<string, string> = {
     tutorial: "tutorial",
     flagger: "Flagger",
-    ours: "judge",
+    guard: "guard",
+    gate: "gate",
+};
+
+const MODEL_LABEL: Record<string, string> = {
+    independent: "independent errors",
+    clumped: "errors in clumps (mean 5)",
+    versionBursts: "bursts on one version at a time (10-20s at 10-20%)",
+    sharedBursts: "bursts on both versions at once (20s at 20%)",
 };
 
 function esc(s: string): string {
@@ -41,7 +51,9 @@ function share(x: number): string {
     return x < 0.01 ? `${(x * 100).toFixed(1)}%` : `${Math.round(x * 100)}%`;
 }
 
-export function chart(rows: ChartRow[], title: string): string {
+export function chart(all: ChartRow[], title: string): string {
+    const rows = all.filter((r) => r.group === "grid");
+    const blocks = [...new Set(rows.map((r) => `${r.scrapeSeconds}|${r.errorModel}`))];
     const rpsList = [...new Set(rows.map((r) => r.rps))].sort((a, b) => a - b);
     const rates = [...new Set(rows.map((r) => r.canaryErrorRate))].sort((a, b) => a - b);
     const policies = [...new Set(rows.map((r) => r.policy))];
@@ -56,7 +68,7 @@ export function chart(rows: ChartRow[], title: string): string {
     const top = 84;
     const blockH = 44 + rates.length * cellH;
     const width = left + rpsList.length * cellW + 10;
-    const height = top + 2 * blockH + 30;
+    const height = top + blocks.length * blockH + 30;
     const out: string[] = [];
     out.push(
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
@@ -79,11 +91,12 @@ export function chart(rows: ChartRow[], title: string): string {
             ` right of it: share of right verdicts and their median time (rollback for a bad canary,` +
             ` promotion for a healthy one).</text>`,
     );
-    [false, true].forEach((bursty, b) => {
+    blocks.forEach((block, b) => {
+        const [scrape, model] = block.split("|");
         const y0 = top + b * blockH;
         out.push(
             `<text x="10" y="${y0 + 12}" font-weight="bold" font-size="12">` +
-                `${bursty ? "Shared error bursts (both versions)" : "Steady error rates"}</text>`,
+                `${esc(`Prometheus scraping every ${scrape}s; ${MODEL_LABEL[model] ?? model}`)}</text>`,
         );
         rpsList.forEach((rps, c) => {
             out.push(
@@ -107,7 +120,7 @@ export function chart(rows: ChartRow[], title: string): string {
                         (q) =>
                             q.rps === rps &&
                             q.canaryErrorRate === rate &&
-                            q.bursty === bursty &&
+                            `${q.scrapeSeconds}|${q.errorModel}` === block &&
                             q.policy === policy,
                     );
                     if (!row) {

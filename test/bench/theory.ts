@@ -1,25 +1,27 @@
-// Wald's approximation of the judge's expected decision time, to print next to the measured one.
-//
-// Wald: the log-LR drifts by E[z] per observation, so it reaches a bound b after about
-// b / E[z] observations (ignoring overshoot and the small chance of hitting the other bound).
-// Here the observations are failures, and at canary weight w each failure is the canary's with
-// probability pi = w*pc / (w*pc + (1-w)*ps), so one alternative's log-LR drifts by
-//   mu(w) = rps * (w*pc + (1-w)*ps) * [pi ln(pi1/pi0) + (1-pi) ln((1-pi1)/(1-pi0))]  per second,
-// pi0 = w, pi1 = w*p1 / (w*p1 + (1-w)*ps), p1 = ps + excess*tolerance. The weight follows the
-// step plan, so the expected time solves integral_0^T mu(w(t)) dt = bound. Stable's rate is taken
-// as known (the judge estimates it, and high), so these are optimistic bounds; the measured times
-// also include Prometheus' delay (two scrapes, 10-20s, before a new series has an increase).
-import { ALTERNATIVES, bounds, SequentialParams } from "../../components/rollout/core/judge/sprt";
+// What the judge's e-values promise, computed (not simulated) for independent errors with
+// stable's rate known, to print next to the measured figures: the expected time to a decision,
+// Wald-style (each ln e-value drifts by its expected growth per second, and the decision comes when
+// the drift alone reaches the bound), with the judge's caps and the scrape's delay, the excess bet
+// as if it already knew the canary's rate. No noise, no overshoot, no dispersion: the measured
+// median should be near it, the tails longer.
+import { nullStableRate } from "../../components/rollout/core/judge/evalue";
+import type { Bet } from "../../components/rollout/core/judge/evalue";
+import {
+    bounds,
+    intervalCaps,
+    rejectWeights,
+    SequentialParams,
+    GROSS_EXCESS,
+    GROSS_SHIFT,
+} from "../../components/rollout/core/judge/sequential";
 import { Step } from "../../components/rollout/core/spec";
 
 export interface Expected {
     decision: "accept" | "reject" | "none";
-    /** Seconds from the canary's first traffic, or Infinity. */
+    /** Seconds from the canary's first traffic to the reading that decides, or Infinity. */
     seconds: number;
     /** Canary requests by then. */
     canaryRequests: number;
-    /** Failures (both versions) by then: Wald's sample number for this test. */
-    failures: number;
 }
 
 /** The canary weight (0-1) over time for a plan whose pauses are the only waits. */
@@ -44,53 +46,77 @@ export function weightAt(steps: Step[]): (t: number) => number {
     };
 }
 
-function drift(w: number, rps: number, ps: number, pc: number, p1: number): number {
-    const f = rps * (w * pc + (1 - w) * ps);
-    const pi = (w * pc) / (w * pc + (1 - w) * ps);
-    const pi0 = w;
-    const pi1 = (w * p1) / (w * p1 + (1 - w) * ps);
-    return f * (pi * Math.log(pi1 / pi0) + (1 - pi) * Math.log((1 - pi1) / (1 - pi0)));
+/** Expected ln e-value growth per request (both versions) of a bet, at canary share w. */
+export function growth(w: number, pc: number, ps: number, bet: Bet): number {
+    const a = nullStableRate(w, bet);
+    const { thetaC, thetaS, shift } = bet;
+    const canary =
+        pc * Math.log(thetaC / (a + shift)) + (1 - pc) * Math.log((1 - thetaC) / (1 - a - shift));
+    const stable = ps * Math.log(thetaS / a) + (1 - ps) * Math.log((1 - thetaS) / (1 - a));
+    return w * canary + (1 - w) * stable;
 }
 
-/** Expected time to the judge's decision, by Wald's approximation; 1-second steps to `limit`. */
+/**
+ * The expected decision for a canary failing pc against stable at ps, `rps` requests per second,
+ * the judge reading every `scrapeSeconds` (data half a scrape interval old on average), up to
+ * `limit` seconds. Reject: the strongest roll-back bet reaches its bound; accept (a gate): the
+ * accept bet reaches ln(1/beta) after minRequests canary requests.
+ */
 export function expectedDecision(
     steps: Step[],
     rps: number,
     ps: number,
     pc: number,
     p: SequentialParams,
+    scrapeSeconds: number,
     limit: number,
+    gate: boolean,
 ): Expected {
     const w = weightAt(steps);
-    const { acceptBelow, rejectAbove } = bounds(p);
-    const healthy = pc <= ps;
-    // Reject: some alternative's log-LR reaches rejectAbove - ln(weight). Accept: the 1x
-    // alternative reaches acceptBelow - ln(its weight) = ln(beta).
-    const targets = healthy
-        ? [{ p1: ps + p.tolerance, bound: acceptBelow - Math.log(ALTERNATIVES[0].weight) }]
-        : ALTERNATIVES.map((a) => ({
-              p1: Math.min(ps + a.excess * p.tolerance, (1 + ps) / 2),
-              bound: rejectAbove - Math.log(a.weight),
-          }));
-    const sums = targets.map(() => 0);
+    const { rejectAbove, acceptAbove } = bounds(p);
+    const weights = rejectWeights();
+    const theta = Math.max(ps, 1e-4);
+    const grossShift = Math.max(GROSS_SHIFT, p.tolerance);
+    // The excess bet as if its plug-in had already found the canary's rate.
+    const excess = Math.min(theta + 12 * p.tolerance, Math.max(theta + 2 * p.tolerance, pc));
+    const bets: Bet[] = [
+        {
+            thetaC: theta + grossShift + GROSS_EXCESS - GROSS_SHIFT,
+            thetaS: theta,
+            shift: grossShift,
+        },
+        { thetaC: excess, thetaS: theta, shift: p.tolerance },
+    ];
+    const accept: Bet = { thetaC: theta, thetaS: theta, shift: p.tolerance };
+    const caps = intervalCaps(p, {
+        seconds: scrapeSeconds,
+        scrapeSeconds,
+        horizonIntervals: limit / scrapeSeconds,
+    });
+    const logs = bets.map(() => 0);
+    let acceptLog = 0;
     let requests = 0;
-    let failures = 0;
-    for (let t = 0; t < limit; t++) {
-        const wt = w(t + 0.5);
-        requests += rps * wt;
-        failures += rps * (wt * pc + (1 - wt) * ps);
-        for (let i = 0; i < targets.length; i++) {
-            sums[i] += drift(wt, rps, ps, pc, targets[i].p1);
-            const hit = healthy ? sums[i] <= targets[i].bound : sums[i] >= targets[i].bound;
-            if (hit && requests >= (healthy ? p.minRequests : 0)) {
-                return {
-                    decision: healthy ? "accept" : "reject",
-                    seconds: t + 1,
-                    canaryRequests: requests,
-                    failures,
-                };
-            }
+    // One scrape interval at a time: the caps apply to the expected increment of each.
+    for (let t = 0; t < limit; t += scrapeSeconds) {
+        const inc = bets.map(() => 0);
+        let acc = 0;
+        for (let s = t; s < t + scrapeSeconds; s++) {
+            const wt = w(s + 0.5);
+            requests += rps * wt;
+            bets.forEach((b, i) => (inc[i] += rps * growth(wt, pc, ps, b)));
+            acc += rps * growth(wt, pc, ps, accept);
+        }
+        bets.forEach((_, i) => (logs[i] += Math.min(caps[i], inc[i])));
+        acceptLog += acc;
+        const data = t + scrapeSeconds;
+        // Read at the first multiple of the scrape interval half an interval after the data.
+        const at = Math.ceil((data + scrapeSeconds / 2) / scrapeSeconds) * scrapeSeconds;
+        if (logs.some((l, i) => l + Math.log(weights[i]) >= rejectAbove)) {
+            return { decision: "reject", seconds: at, canaryRequests: requests };
+        }
+        if (gate && acceptLog >= acceptAbove && requests >= p.minRequests) {
+            return { decision: "accept", seconds: at, canaryRequests: requests };
         }
     }
-    return { decision: "none", seconds: Infinity, canaryRequests: requests, failures };
+    return { decision: "none", seconds: Infinity, canaryRequests: requests };
 }

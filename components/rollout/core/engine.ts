@@ -13,6 +13,7 @@ import {
     RolloutResult,
     StepRecord,
     TrafficRouter,
+    WeightChange,
     Workloads,
 } from "./types";
 import type { Step } from "./spec";
@@ -76,6 +77,8 @@ class Run {
     private readonly nextAt = new Map<Metric, number>();
     private weight = 0;
     private trafficStart?: number;
+    /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
+    private readonly weights: WeightChange[] = [];
     private index = 0;
 
     constructor(
@@ -187,6 +190,9 @@ class Run {
                     this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
                 }
             }
+            if (this.trafficStart !== undefined) {
+                this.weights.push({ atSeconds: this.trafficSeconds(), weight: this.weight });
+            }
             return;
         }
         this.report(`${label} at weight ${this.weight}%`);
@@ -242,14 +248,13 @@ class Run {
     }
 
     private async measure(metric: Metric): Promise<void> {
-        const { clock } = this.ports;
         const at = { metric: metric.name, step: this.index, weight: this.weight };
         const ctx = {
             stepIndex: this.index,
             weight: this.weight,
-            canaryTrafficSeconds:
-                this.trafficStart === undefined ? 0 : (clock.now() - this.trafficStart) / 1000,
-            timeLeftMs: this.deadline - clock.now(),
+            canaryTrafficSeconds: this.trafficSeconds(),
+            timeLeftMs: this.deadline - this.ports.clock.now(),
+            weights: this.weights.map((w) => ({ ...w })),
         };
         let m: Measurement;
         try {
@@ -285,6 +290,12 @@ class Run {
         // A measurement that ended past the deadline (one that ignored timeLeftMs) counts for
         // nothing: the deadline has the last word.
         this.checkDeadline();
+    }
+
+    /** Seconds since the canary first received traffic (0 before). */
+    private trafficSeconds(): number {
+        const { trafficStart } = this;
+        return trafficStart === undefined ? 0 : (this.ports.clock.now() - trafficStart) / 1000;
     }
 
     private checkDeadline(): void {

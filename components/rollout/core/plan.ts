@@ -41,7 +41,7 @@ export interface PlanInput {
         successCondition?: string;
         failureCondition?: string;
     }[];
-    judge?: { enabled: boolean };
+    judge?: { enabled: boolean; role?: string };
 }
 
 /**
@@ -71,7 +71,7 @@ export function describePlan(plan: PlanInput, canary: boolean): string {
             `${m.name} every ${m.intervalSeconds}s (${[m.successCondition, m.failureCondition && `fail if ${m.failureCondition}`].filter(Boolean).join("; ")})`,
     );
     if (plan.judge?.enabled) {
-        metrics.push("judge (canary vs stable)");
+        metrics.push(`judge as a ${plan.judge.role ?? "gate"} (canary vs stable)`);
     }
     return (
         `${tag} a canary will run for template ${plan.templateHash.slice(0, 12)}: ` +

@@ -80,8 +80,12 @@ export interface RunEvidence extends RolloutResult {
  *    reads as is: its metrics declare none).
  * 4: `abortScaleDownDelaySeconds`. Earlier state has none and is read with the default (30 s),
  *    so a stack whose config leaves it unset previews no change; its next rollback waits.
+ * 5: the judge has a role (guard or gate), and is on as a guard by default. Earlier state had
+ *    no role; a judge that was on acted as a gate (its acceptance was needed at the analysis
+ *    step), and one that was off is read with today's default judge, so a config that leaves
+ *    the judge unset previews no change (its next canary runs with the judge as a guard).
  */
-export const ROLLOUT_STATE_VERSION = 4;
+export const ROLLOUT_STATE_VERSION = 5;
 
 /** What state written before version 4 is read with: the spec's default abortScaleDownDelay. */
 const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = parseDurationSeconds(
@@ -131,6 +135,9 @@ export function readRolloutState(stored: object): RolloutOutputs {
                 ? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS
                 : (stored as RolloutOutputs).abortScaleDownDelaySeconds,
     };
+    if (version < 5) {
+        state.judge = judgeBeforeRoles(state.judge);
+    }
     if (version === 1) {
         // Version 1 kept only promoted runs in lastRun, and had no notifications.
         return {
@@ -141,4 +148,19 @@ export function readRolloutState(stored: object): RolloutOutputs {
         };
     }
     return { ...state, stateVersion: ROLLOUT_STATE_VERSION };
+}
+
+/**
+ * Before roles, a judge that was on acted as a gate. One that was off (the default then) is read
+ * as today's default judge, a guard, with the old one's parameters.
+ */
+function judgeBeforeRoles(judge: JudgeSpec | undefined): JudgeSpec {
+    const old = (judge ?? {}) as Omit<JudgeSpec, "role">;
+    return old.enabled
+        ? ({ ...old, role: "gate" } as JudgeSpec)
+        : ({
+              ...old,
+              enabled: SPEC_DEFAULTS.judge.enabled,
+              role: SPEC_DEFAULTS.judge.role,
+          } as JudgeSpec);
 }

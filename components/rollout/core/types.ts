@@ -48,6 +48,12 @@ export interface Clock {
     sleep(ms: number): Promise<void>;
 }
 
+/** A canary weight the engine set, and when: seconds on the canaryTrafficSeconds clock. */
+export interface WeightChange {
+    atSeconds: number;
+    weight: number;
+}
+
 /** Where and when a measurement is taken: passed to every metric. */
 export interface MeasureContext {
     stepIndex: number;
@@ -59,6 +65,11 @@ export interface MeasureContext {
      * passes it to its queries, so none runs past the deadline.
      */
     timeLeftMs?: number;
+    /**
+     * Every weight set since the canary first received traffic, oldest first: the first is the
+     * first weight above 0, at 0s. E.g. [{0, 20}, {60, 40}] at 75s: 20% until 60s, 40% since.
+     */
+    weights: WeightChange[];
 }
 
 /** One measurement as recorded in the evidence. */

@@ -177,7 +177,11 @@ export function buildMetrics(inputs: RolloutInputs, source: MetricsSource): Metr
         metrics.push(
             judgeMetric(
                 inputs.judge,
-                { ...args, scrapeIntervalSeconds: inputs.scrapeIntervalSeconds },
+                {
+                    ...args,
+                    scrapeIntervalSeconds: inputs.scrapeIntervalSeconds,
+                    deadlineSeconds: inputs.deadlineSeconds,
+                },
                 source,
             ),
         );

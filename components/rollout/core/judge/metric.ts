@@ -1,20 +1,28 @@
-// The judge as a metric of the engine: the four counters it queries, the bookkeeping of weight
-// changes between readings, and the messages of each measurement. The test itself is sprt.ts.
+// The judge as a metric of the engine: the four counters it queries, the timing of each interval,
+// its role, and the messages of each measurement. The test itself is sequential.ts.
 import { DEFAULT_LIMITS, fmt } from "../analysis";
 import { BaseArgs, renderQuery } from "../queries";
 import { JudgeSpec } from "../spec";
-import { MeasureContext, MeasurementResult, Metric, MetricsSource, QueryResult } from "../types";
+import {
+    MeasureContext,
+    MeasurementResult,
+    Metric,
+    MetricsSource,
+    QueryResult,
+    WeightChange,
+} from "../types";
+import { Counts, KEYS, ZERO } from "./counts";
 import {
     bounds,
     checkParams,
-    Counts,
     decide,
     initialState,
-    KEYS,
+    rejectBets,
+    rejectWeights,
     SequentialParams,
+    SequentialState,
     update,
-    ZERO,
-} from "./sprt";
+} from "./sequential";
 
 const SERIES = "nginx_ingress_controller_requests";
 const CANARY = 'namespace="{{args.namespace}}",service="{{args.service}}"';
@@ -30,10 +38,10 @@ export const JUDGE_QUERIES: Record<keyof Counts, string> = {
 };
 
 /**
- * Waiting is Inconclusive, and must not abort: with 1% errors at 2 requests/s the judge needs
- * most of a 30-minute deadline, i.e. ~180 inconclusive measurements at a 10s interval. The
- * deadline ends a run that cannot decide (Inconclusive, never a pass); 1e6 measurements at the
- * shortest interval (1s) would take 11 days.
+ * Waiting is Inconclusive, and must not abort: with 1% errors at 2 requests/s a gate needs most
+ * of a 30-minute deadline, i.e. ~180 inconclusive measurements at a 10s interval. The deadline
+ * ends a run that cannot decide (Inconclusive, never a pass); 1e6 measurements at the shortest
+ * interval (1s) would take 11 days.
  */
 export const JUDGE_INCONCLUSIVE_LIMIT = 1_000_000;
 
@@ -45,6 +53,10 @@ function pct(failures: number, requests: number): string {
     return requests > 0 ? `${fmt(Number(((100 * failures) / requests).toPrecision(2)))}%` : "-";
 }
 
+function two(x: number): string {
+    return fmt(Number(x.toFixed(2)));
+}
+
 /** E.g. `canary 3/120 failed (2.5%) vs stable 10/2400 (0.42%)`. */
 export function describeCounts(c: Counts): string {
     return (
@@ -54,37 +66,76 @@ export function describeCounts(c: Counts): string {
     );
 }
 
+/** The rule a measurement applied, e.g. for the defaults as a guard. */
+export function judgeCondition(judge: JudgeSpec): string {
+    const { rejectAbove, acceptAbove } = bounds(judge);
+    const reject =
+        `roll back when ln e >= ${two(rejectAbove)}: the canary's error rate is more than ` +
+        `${judge.tolerance} above stable's (a canary within it is rolled back with probability ` +
+        `<= ${judge.falseRollbackRate})`;
+    if (judge.role === "guard") {
+        return `guard: ${reject}; promotion is left to the steps and metrics`;
+    }
+    return (
+        `gate: ${reject}; accept when ln e >= ${two(acceptAbove)} after >= ${judge.minRequests} ` +
+        `canary requests: it is within ${judge.tolerance} of stable's (a canary worse than that ` +
+        `is accepted with probability <= ${judge.missedDetectionRate})`
+    );
+}
+
+/** The weights in effect during (from, to], in order, without repeats. */
+export function weightsDuring(weights: WeightChange[], from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < weights.length; i++) {
+        const end = i + 1 < weights.length ? weights[i + 1].atSeconds : Infinity;
+        if (weights[i].atSeconds <= to && end > from && out[out.length - 1] !== weights[i].weight) {
+            out.push(weights[i].weight);
+        }
+    }
+    return out;
+}
+
+/** The roll-back bet that carries the evidence, as the excess it stands for, e.g. "+0.3". */
+function strongest(state: SequentialState, tolerance: number): string {
+    const w = rejectWeights();
+    const bets = rejectBets(state, tolerance);
+    let best = 0;
+    state.rejectLog.forEach((l, i) => {
+        if (l + Math.log(w[i]) > state.rejectLog[best] + Math.log(w[best])) {
+            best = i;
+        }
+    });
+    return `+${fmt(Number((bets[best].thetaC - bets[best].thetaS).toPrecision(2)))}`;
+}
+
 /**
- * The judge as a metric of the engine: reject -> Failed (failureLimit 0: one rejection rolls
- * back), accept -> Successful, anything else -> Inconclusive, which only the deadline ends.
- * Measures every `judge.intervalSeconds` (default: the scrape interval, when Prometheus has new
- * data), from the canary's first second of traffic (that reading is the baseline). Keeps its
- * state per run: build a new one for each rollout.
+ * The judge as a metric of the engine. Reject -> Failed (failureLimit 0: one rejection rolls
+ * back). As a gate: accept -> Successful, anything else -> Inconclusive, which only the deadline
+ * ends. As a guard: Successful whenever it does not reject, so it never holds the steps up.
+ * Measures every `judge.intervalSeconds` (default: the scrape interval) from the canary's first
+ * second of traffic (that reading is the baseline). Keeps its state per run: build a new one for
+ * each rollout.
  */
 export function judgeMetric(
     judge: JudgeSpec,
-    args: BaseArgs & { scrapeIntervalSeconds: number },
+    args: BaseArgs & { scrapeIntervalSeconds: number; deadlineSeconds: number },
     source: MetricsSource,
 ): Metric {
     const params: SequentialParams = judge;
     checkParams(params);
-    const { scrapeIntervalSeconds, ...base } = args;
-    const { acceptBelow, rejectAbove } = bounds(params);
-    const a = fmt(Number(acceptBelow.toFixed(2)));
-    const r = fmt(Number(rejectAbove.toFixed(2)));
-    const condition =
-        `SPRT log-LR <= ${a} accept (after >= ${params.minRequests} canary requests) / >= ${r} ` +
-        `reject; canary error rate vs stable's + tolerance ${params.tolerance} ` +
-        `(false rollback <= ${params.falseRollbackRate}, missed <= ${params.missedDetectionRate})`;
+    const { scrapeIntervalSeconds, deadlineSeconds, ...base } = args;
+    // The most intervals a run can have: the floor's depth (sequential.ts floor).
+    const horizonIntervals = Math.ceil(deadlineSeconds / judge.intervalSeconds) + 1;
+    const { rejectAbove, acceptAbove } = bounds(params);
+    const r = two(rejectAbove);
+    const a = two(acceptAbove);
+    const tol = judge.tolerance;
+    const condition = judgeCondition(judge);
     // The queries have no window: renderQuery only fills the names they use.
     const queries = KEYS.map((k) => renderQuery(JUDGE_QUERIES[k], { ...base, window: "" }));
     const query = queries.join(" ; ");
     let state = initialState();
-    // Weight changes as (earliest, latest) times in seconds of canary traffic: the judge sees a
-    // new weight at its next measurement, so the change happened after the previous one.
-    const changes: [number, number][] = [];
-    let lastWeight: number | undefined;
-    let lastAt = 0;
+    // When the reading that set the current baseline was taken (canary traffic seconds).
     let baseAt = 0;
     return {
         name: "judge",
@@ -97,61 +148,67 @@ export function judgeMetric(
         },
         async measure(ctx: MeasureContext): Promise<MeasurementResult> {
             const at = ctx.canaryTrafficSeconds;
-            if (lastWeight === undefined) {
-                // canaryTrafficSeconds counts from the first weight above 0: that change is at 0.
-                changes.push([0, 0]);
-            } else if (ctx.weight !== lastWeight) {
-                changes.push([lastAt, at]);
-            }
-            lastWeight = ctx.weight;
-            lastAt = at;
             const results = await Promise.all(queries.map((q) => source.query(q)));
             const before = state;
             const reading = { ...ZERO };
             KEYS.forEach((k, i) => {
                 reading[k] = valueOf(results[i], before.base?.[k]);
             });
-            // The interval's counts come from scrapes in (baseAt - scrape interval, at]: a change
-            // at T straddles it when T falls inside. E.g. 10s scrapes, weight 20 -> 40 between
-            // readings at 50s and 60s: the intervals closed at 60s and 70s are dropped.
-            const straddles = changes.some(
-                ([lo, hi]) => at > lo && baseAt - scrapeIntervalSeconds < hi,
-            );
-            state = update(state, reading, params, straddles);
+            const timing = {
+                seconds: at - baseAt,
+                scrapeSeconds: scrapeIntervalSeconds,
+                horizonIntervals,
+            };
+            // The interval's counts come from scrapes in (baseAt - scrape interval, at].
+            const during = weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
+            state = update(state, reading, params, timing);
             if (state.base !== before.base) {
                 baseAt = at;
             }
             const d = decide(state, params);
             const c = d.counts;
             const value = [
-                Number(d.logLR.toFixed(3)),
+                Number(d.rejectLogE.toFixed(3)),
+                Number(d.acceptLogE.toFixed(3)),
                 c.canaryFailures,
                 c.canaryRequests,
                 c.stableFailures,
                 c.stableRequests,
             ];
+            const used = state.intervals.length > before.intervals.length;
+            const tempered =
+                used && state.lastTemper > 1
+                    ? ` (the last interval's evidence divided by the errors' dispersion, ${two(state.lastTemper)})`
+                    : "";
             const counts = describeCounts(c);
-            const stat = `log-LR ${fmt(Number(d.logLR.toFixed(2)))}`;
+            const inc = used ? state.intervals[state.intervals.length - 1] : undefined;
+            const straddle =
+                inc && during.length > 1
+                    ? `; the weight went ${during.map((w) => `${w}%`).join(" -> ")} within the ` +
+                      `last interval, counted at the canary's share of its requests, ` +
+                      `${pct(inc.canaryRequests, inc.canaryRequests + inc.stableRequests)}`
+                    : "";
             const out = { query, condition, value, requests: c.canaryRequests };
             if (d.decision === "reject") {
                 return {
                     ...out,
                     phase: "Failed",
                     message:
-                        `${counts}: ${stat} >= ${r}, the canary's error rate is more than ` +
-                        `${params.tolerance} above stable's`,
+                        `${counts}: ln e ${two(d.rejectLogE)} >= ${r}${tempered}: the canary's ` +
+                        `error rate is more than ${tol} above stable's (the evidence points to ` +
+                        `${strongest(state, tol)})${straddle}`,
                 };
             }
-            if (d.decision === "accept") {
+            if (judge.role === "gate" && d.decision === "accept") {
                 return {
                     ...out,
                     phase: "Successful",
                     message:
-                        `${counts}: ${stat} <= ${a}, the canary's error rate is within ` +
-                        `${params.tolerance} of stable's`,
+                        `${counts}: accept ln e ${two(d.acceptLogE)} >= ${a}: the canary's error ` +
+                        `rate is within ${tol} of stable's${straddle}`,
                 };
             }
-            // Why it is still waiting: the first reason that holds.
+            // Why it cannot say more yet: the first reason that holds.
             const missing = KEYS.find((k) => !Number.isFinite(reading[k]));
             const reasons: [boolean, () => string][] = [
                 [
@@ -165,11 +222,19 @@ export function judgeMetric(
                     () =>
                         "a counter went down or jumped (restart or failed scrape); interval skipped",
                 ],
-                [
-                    state.straddled > before.straddled,
-                    () =>
-                        "the canary's weight changed within the last interval; counting from here",
-                ],
+            ];
+            const blocked = reasons.find(([holds]) => holds);
+            if (judge.role === "guard" && !blocked) {
+                return {
+                    ...out,
+                    phase: "Successful",
+                    message:
+                        `${counts}: ln e ${two(d.rejectLogE)} < ${r}${tempered}: no evidence that ` +
+                        `the canary's error rate is more than ${tol} above stable's${straddle}`,
+                };
+            }
+            const waiting: [boolean, () => string][] = [
+                ...reasons,
                 [
                     c.canaryRequests === 0,
                     () =>
@@ -178,16 +243,21 @@ export function judgeMetric(
                 [
                     d.waitingFor === "minRequests",
                     () =>
-                        `${stat} <= ${a}, but fewer than minRequests ${params.minRequests} canary requests`,
+                        `accept ln e ${two(d.acceptLogE)} >= ${a}, but fewer than minRequests ${judge.minRequests} canary requests`,
                 ],
                 [
                     true,
                     () =>
-                        `${stat} is between ${a} and ${r}: not enough evidence yet, waiting for more requests`,
+                        `accept ln e ${two(d.acceptLogE)} < ${a} and roll-back ln e ` +
+                        `${two(d.rejectLogE)} < ${r}${tempered}: not enough evidence yet, waiting for more requests`,
                 ],
             ];
-            const why = reasons.find(([holds]) => holds)![1]();
-            return { ...out, phase: "Inconclusive", message: `${counts}: ${why}` };
+            const why = waiting.find(([holds]) => holds)![1]();
+            return {
+                ...out,
+                phase: "Inconclusive",
+                message: `${counts}: ${why}${straddle}`,
+            };
         },
     };
 }

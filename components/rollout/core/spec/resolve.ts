@@ -53,6 +53,7 @@ export function resolveSpec(
         notifications: resolveNotifications(c, r.notifications),
         judge: {
             enabled: j.enabled ?? d.judge.enabled,
+            role: j.role ?? d.judge.role,
             tolerance: j.tolerance ?? d.judge.tolerance,
             falseRollbackRate: j.falseRollbackRate ?? d.judge.falseRollbackRate,
             missedDetectionRate: j.missedDetectionRate ?? d.judge.missedDetectionRate,

@@ -7,6 +7,7 @@ import {
     DNS_LABEL,
     FAILURE_STATUSES,
     JUDGE,
+    JUDGE_ROLES,
     JudgeSpec,
     METRICS,
     MetricSpec,
@@ -67,11 +68,18 @@ export function checkSpec(spec: RolloutSpec, ctx: SpecContext): Problem[] {
     });
     const judge = checkJudge(c, spec.judge);
     checkNotifications(c, spec.notifications);
-    if (metrics.length === 0 && !judge.enabled && steps.some((s) => "analysis" in s)) {
-        c.fail(
-            "rollout.analysis",
-            "has no metric and the judge is off, but the steps contain an analysis step; add a metric or enable the judge",
-        );
+    if (metrics.length === 0 && steps.some((s) => "analysis" in s)) {
+        if (!judge.enabled) {
+            c.fail(
+                "rollout.analysis",
+                "has no metric and the judge is off, but the steps contain an analysis step; add a metric or enable the judge",
+            );
+        } else if (judge.role === "guard") {
+            c.fail(
+                "rollout.analysis",
+                `has no metric and the judge is a guard (it only rolls back), but the steps contain an analysis step, which would then pass without evidence; add a metric or set ${JUDGE}.role to "gate"`,
+            );
+        }
     }
     return c.problems;
 }
@@ -276,8 +284,20 @@ function checkNotifications(c: Checker, value: unknown): void {
 export function checkJudge(c: Checker, value: unknown): JudgeSpec {
     const j = (value && typeof value === "object" ? value : {}) as Partial<JudgeSpec>;
     const d = SPEC_DEFAULTS.judge;
+    let role = d.role;
+    if (j.role !== undefined && j.role !== null) {
+        if ((JUDGE_ROLES as readonly unknown[]).includes(j.role)) {
+            role = j.role;
+        } else {
+            c.fail(
+                `${JUDGE}.role`,
+                `${show(j.role)} is not a role: use "guard" (it only rolls back; the steps and metrics promote) or "gate" (promotion also needs the judge's acceptance)`,
+            );
+        }
+    }
     return {
         enabled: c.boolean(`${JUDGE}.enabled`, j.enabled, d.enabled),
+        role,
         tolerance: c.number(`${JUDGE}.tolerance`, j.tolerance, d.tolerance, 0, 1),
         falseRollbackRate: c.number(
             `${JUDGE}.falseRollbackRate`,

@@ -49,14 +49,25 @@ export interface MetricSpec extends MetricLimits {
 /** The values of a metric that declares no range: a success rate's. */
 export const METRIC_RANGE: [number, number] = [0, 1];
 
-/** The comparative judge (judge.ts), normalized. */
+/**
+ * What the judge may decide. guard: it can only roll back; promotion is decided by the steps and
+ * the threshold metrics. gate: promotion also needs its acceptance.
+ */
+export const JUDGE_ROLES = ["guard", "gate"] as const;
+export type JudgeRole = (typeof JUDGE_ROLES)[number];
+
+/** The comparative judge (core/judge/), normalized. */
 export interface JudgeSpec {
     enabled: boolean;
-    /** How much higher than stable's the canary's error rate may be (absolute), e.g. 0.01. */
+    role: JudgeRole;
+    /**
+     * How much higher than stable's the canary's error rate may be (absolute, over the same
+     * seconds), e.g. 0.01: a canary within it is healthy.
+     */
     tolerance: number;
-    /** Highest probability of rolling back a canary no worse than stable. */
+    /** Highest probability of rolling back a canary within tolerance. */
     falseRollbackRate: number;
-    /** Highest probability of promoting a canary worse than stable + tolerance. */
+    /** Highest probability that the judge accepts a canary worse than stable + tolerance. */
     missedDetectionRate: number;
     /** Measure this often; defaults to the scrape interval. */
     intervalSeconds: number;
@@ -151,8 +162,12 @@ export const SPEC_DEFAULTS = {
         format: "json",
         events: ["Started", "StepStarted", "Promoted", "RolledBack"] as NotifyEvent[],
     },
+    // New stacks get the judge as a guard: it rolls a bad canary back within seconds and never
+    // holds a healthy one past the schedule. A stack written before it (state version 1) had it
+    // off; see readRolloutState.
     judge: {
-        enabled: false,
+        enabled: true,
+        role: "guard" as JudgeRole,
         tolerance: 0.01,
         falseRollbackRate: 0.005,
         missedDetectionRate: 0.05,
@@ -187,6 +202,7 @@ export const METRIC_KEYS = [
 ];
 export const JUDGE_KEYS = [
     "enabled",
+    "role",
     "tolerance",
     "falseRollbackRate",
     "missedDetectionRate",

@@ -1,27 +1,40 @@
 import * as assert from "assert";
-import type { JudgeSpec } from "../../../../../components/rollout/core/spec";
 import { runRollout } from "../../../../../components/rollout/core/engine";
-import {
-    bounds,
-    checkParams,
-    Counts,
-    decide,
-    initialState,
-    SequentialParams,
-    sequentialDecision,
-    update,
-} from "../../../../../components/rollout/core/judge/sprt";
+import { Counts } from "../../../../../components/rollout/core/judge/counts";
+import { acceptDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
     JUDGE_INCONCLUSIVE_LIMIT,
+    judgeCondition,
     judgeMetric,
 } from "../../../../../components/rollout/core/judge/metric";
-import { stepsOf } from "../../../../support/spec";
+import type { JudgeSpec } from "../../../../../components/rollout/core/spec";
 import {
     MeasureContext,
+    MeasurementResult,
     MetricsSource,
     QueryResult,
 } from "../../../../../components/rollout/core/types";
 import { FakeClock, RecordingCluster } from "../../../../support/fakes";
+import { stepsOf } from "../../../../support/spec";
+import {
+    Bet,
+    logEValue,
+    nullStableRate,
+} from "../../../../../components/rollout/core/judge/evalue";
+import {
+    bounds,
+    checkParams,
+    decide,
+    DEFAULT_TIMING,
+    floor,
+    initialState,
+    intervalCaps,
+    IntervalTiming,
+    rejectBets,
+    SequentialParams,
+    sequentialDecision,
+    update,
+} from "../../../../../components/rollout/core/judge/sequential";
 
 const P: SequentialParams = {
     tolerance: 0.01,
@@ -30,7 +43,7 @@ const P: SequentialParams = {
     minRequests: 50,
 };
 
-/** Stable has served for a while: its counters start high; the canary's at 0. */
+/** Stable has served for a while: its counters start high (1%); the canary's at 0. */
 const START: Counts = {
     canaryRequests: 0,
     canaryFailures: 0,
@@ -47,7 +60,7 @@ function add(a: Counts, b: Counts): Counts {
     };
 }
 
-/** Counter readings: START, then START + each interval's counts so far. */
+/** Counter readings: `start`, then start + each interval's counts so far. */
 function readings(n: number, interval: (i: number) => Counts, start = START): Counts[] {
     const out = [start];
     for (let i = 0; i < n; i++) {
@@ -56,14 +69,19 @@ function readings(n: number, interval: (i: number) => Counts, start = START): Co
     return out;
 }
 
-/** The number of intervals after which the decision is first not "continue". */
-function decidedAfter(rs: Counts[]): { intervals: number; decision: string } | undefined {
+/** The reading after which the decision is first not "continue", and the statistics then. */
+function decidedAfter(rs: Counts[], timing: IntervalTiming = DEFAULT_TIMING) {
     let state = initialState();
     for (let i = 0; i < rs.length; i++) {
-        state = update(state, rs[i], P);
+        state = update(state, rs[i], P, timing);
         const d = decide(state, P);
         if (d.decision !== "continue") {
-            return { intervals: i, decision: d.decision };
+            return {
+                intervals: i,
+                decision: d.decision,
+                reject: d.rejectLogE.toFixed(3),
+                accept: d.acceptLogE.toFixed(3),
+            };
         }
     }
     return undefined;
@@ -79,178 +97,353 @@ const interval = (canaryFailures: number, i: number): Counts => ({
     stableFailures: STABLE_1PCT[i % 5],
 });
 
+describe("rollout/judge evalue", () => {
+    const bet: Bet = { thetaC: 0.05, thetaS: 0.01, shift: 0.01 };
+
+    it("the null point makes the expectation's slope 0: the root of the slope equation", () => {
+        const a = nullStableRate(0.2, bet);
+        assert.strictEqual(a.toFixed(5), "0.01384");
+        const slope =
+            0.2 * (0.05 / (a + 0.01) - 0.95 / (1 - a - 0.01)) + 0.8 * (0.01 / a - 0.99 / (1 - a));
+        assert.ok(Math.abs(slope) < 1e-9, String(slope));
+    });
+
+    // The property the whole judge rests on: for one request, the e-value's expectation at ANY
+    // stable rate p with the canary at p + shift is exactly 1, so a burst that moves both
+    // versions' rates (or a day-night swing) cannot make evidence.
+    for (const [w, b] of [
+        [0.2, bet],
+        [0.8, bet],
+        [0.4, { thetaC: 0.31, thetaS: 0.01, shift: 0.08 }],
+        [0.6, { thetaC: 0.002, thetaS: 0.01, shift: 0.01 }],
+    ] as [number, Bet][]) {
+        it(`expectation 1 for every stable rate on the null line (w ${w}, bet ${b.thetaC}/${b.thetaS}, shift ${b.shift})`, () => {
+            const a = nullStableRate(w, b);
+            for (const p of [0, 0.001, 0.01, 0.2, 0.5, 1 - b.shift]) {
+                const canary =
+                    ((p + b.shift) * b.thetaC) / (a + b.shift) +
+                    ((1 - p - b.shift) * (1 - b.thetaC)) / (1 - a - b.shift);
+                const stable = (p * b.thetaS) / a + ((1 - p) * (1 - b.thetaS)) / (1 - a);
+                const g = w * canary + (1 - w) * stable;
+                assert.ok(Math.abs(g - 1) < 1e-8, `p ${p}: ${g}`);
+            }
+        });
+    }
+
+    it("ln e of one interval's counts, by hand", () => {
+        const c = { canaryRequests: 40, canaryFailures: 2, stableRequests: 160, stableFailures: 2 };
+        const a = nullStableRate(0.2, bet);
+        const byHand =
+            2 * Math.log(0.05 / (a + 0.01)) +
+            38 * Math.log(0.95 / (1 - a - 0.01)) +
+            2 * Math.log(0.01 / a) +
+            158 * Math.log(0.99 / (1 - a));
+        assert.strictEqual(logEValue(c, bet), byHand);
+        assert.strictEqual(byHand.toFixed(4), "0.4133");
+    });
+
+    it("no canary requests: no evidence; no stable requests: the canary against the shift alone", () => {
+        const onlyStable = {
+            canaryRequests: 0,
+            canaryFailures: 0,
+            stableRequests: 200,
+            stableFailures: 9,
+        };
+        assert.strictEqual(logEValue(onlyStable, bet), 0);
+        // A roll-back bet cannot tell anything without stable: its null point meets its bet.
+        const onlyCanary = {
+            canaryRequests: 200,
+            canaryFailures: 9,
+            stableRequests: 0,
+            stableFailures: 0,
+        };
+        assert.strictEqual(logEValue(onlyCanary, bet).toFixed(9), "0.000000000");
+        // An accept bet can: a canary under the shift is within it of any stable rate >= 0.
+        const accept = { thetaC: 0.002, thetaS: 0.01, shift: 0.01 };
+        const zero = { ...onlyCanary, canaryFailures: 0 };
+        assert.strictEqual(logEValue(zero, accept), 200 * Math.log(0.998 / 0.99));
+    });
+});
+
 describe("rollout/judge sequentialDecision", () => {
-    it("bounds: ln(1/alpha) to reject, ln(beta/2) to accept", () => {
+    it("bounds: ln(1/alpha) to roll back, ln(1/beta) to accept; the floor -ln(horizon)", () => {
         const b = bounds(P);
         assert.strictEqual(b.rejectAbove.toFixed(3), "5.298");
-        assert.strictEqual(b.acceptBelow.toFixed(3), "-3.689");
+        assert.strictEqual(b.acceptAbove.toFixed(3), "2.996");
+        assert.strictEqual(floor(DEFAULT_TIMING).toFixed(3), "-5.193");
     });
 
-    it("healthy, equal 1% rates: accepts after 35 intervals (350s), not before", () => {
-        // Wald: -0.087 per interval once stable's rate is known, -3.0 for the 1x alternative.
-        const canary1pct = [1, 0, 0, 1, 0];
-        const rs = readings(60, (i) => interval(canary1pct[i % 5], i));
-        assert.deepStrictEqual(decidedAfter(rs), { intervals: 35, decision: "accept" });
-        const d = sequentialDecision(rs.slice(0, 36), P);
-        assert.strictEqual(d.logLR.toFixed(3), "-3.699");
-        assert.deepStrictEqual(d.counts, {
-            canaryRequests: 1400,
-            canaryFailures: 14,
-            stableRequests: 5600,
-            stableFailures: 56,
-        });
-        assert.strictEqual(sequentialDecision(rs.slice(0, 35), P).decision, "continue");
+    it("caps: the gross bet needs two intervals; the excess bet d / (20s + 2 scrapes) of its bound", () => {
+        assert.deepStrictEqual(
+            intervalCaps(P, DEFAULT_TIMING).map((x) => x.toFixed(3)),
+            ["3.745", "1.498"],
+        );
+        assert.deepStrictEqual(
+            intervalCaps(P, { seconds: 30, scrapeSeconds: 30, horizonIntervals: 60 }).map((x) =>
+                x.toFixed(3),
+            ),
+            ["3.745", "2.247"],
+        );
     });
 
-    it("a canary failing 30%: rejects on the first interval", () => {
-        const d = sequentialDecision(
+    it("a canary failing 30%: not on one interval (it could be one event), rejected on the second", () => {
+        const one = sequentialDecision(
             readings(1, (i) => interval(12, i)),
             P,
         );
-        assert.strictEqual(d.decision, "reject");
-        assert.strictEqual(d.logLR.toFixed(3), "10.216");
-        // The 25x alternative carries it: the 1x one alone would be far from 5.3.
-        assert.ok(d.state.logLR[2] > 10 && d.state.logLR[0] < 2, String(d.state.logLR));
+        assert.strictEqual(one.decision, "continue");
+        assert.strictEqual(one.rejectLogE.toFixed(3), "3.052");
+        assert.deepStrictEqual(decidedAfter(readings(5, (i) => interval(12, i))), {
+            intervals: 2,
+            decision: "reject",
+            reject: "6.796",
+            accept: "-14.714",
+        });
     });
 
-    it("1% -> 5%: rejects after 7 intervals (70s)", () => {
-        const rs = readings(30, (i) => interval(2, i));
-        assert.deepStrictEqual(decidedAfter(rs), { intervals: 7, decision: "reject" });
-        assert.strictEqual(sequentialDecision(rs.slice(0, 8), P).logLR.toFixed(3), "6.519");
+    it("1% -> 5%: rejected after 13 intervals (130s)", () => {
+        assert.deepStrictEqual(decidedAfter(readings(60, (i) => interval(2, i))), {
+            intervals: 13,
+            decision: "reject",
+            reject: "5.500",
+            accept: "-11.960",
+        });
     });
 
-    it("1% -> 2% (exactly stable + tolerance): rejects, after 52 intervals", () => {
-        const canary2pct = [1, 1, 0, 1, 1];
-        const rs = readings(100, (i) => interval(canary2pct[i % 5], i));
-        assert.deepStrictEqual(decidedAfter(rs), { intervals: 52, decision: "reject" });
+    it("1% -> 3% (twice the tolerance): rejected, after 79 intervals", () => {
+        const three = [1, 1, 1, 2, 1];
+        assert.deepStrictEqual(decidedAfter(readings(180, (i) => interval(three[i % 5], i))), {
+            intervals: 79,
+            decision: "reject",
+            reject: "5.460",
+            accept: "-32.094",
+        });
     });
 
-    it("zero traffic: continues forever, statistic 0", () => {
-        const rs = Array.from({ length: 500 }, () => ({ ...START }));
+    it("healthy, equal 1% rates: accepted after 28 intervals, never rolled back", () => {
+        const one = [1, 0, 0, 1, 0];
+        const rs = readings(180, (i) => interval(one[i % 5], i));
+        assert.deepStrictEqual(decidedAfter(rs), {
+            intervals: 28,
+            decision: "accept",
+            reject: "-5.886",
+            accept: "3.347",
+        });
+        // Both roll-back bets sit on their floor; the statistic adds ln of the weight, 1/2.
+        const end = sequentialDecision(rs, P);
+        assert.strictEqual(end.decision, "accept");
+        assert.strictEqual(end.rejectLogE, floor(DEFAULT_TIMING) + Math.log(0.5));
+    });
+
+    it("within tolerance (1.56% against 1%): never rolled back, never accepted either", () => {
+        const c = [1, 1, 0, 1, 0, 1, 1, 0];
+        const rs = readings(180, (i) => interval(c[i % 8], i));
+        assert.strictEqual(decidedAfter(rs), undefined);
         const d = sequentialDecision(rs, P);
-        assert.strictEqual(d.decision, "continue");
-        assert.strictEqual(d.logLR, 0);
-        assert.strictEqual(d.counts.canaryRequests, 0);
+        assert.strictEqual(d.rejectLogE.toFixed(3), "-5.886");
+        assert.strictEqual(d.acceptLogE.toFixed(3), "-6.088");
     });
 
-    it("traffic without any failure is no evidence: continues, never accepts", () => {
+    it("zero failures are evidence: a clean canary against stable at 1% is accepted after 320 requests", () => {
+        assert.deepStrictEqual(decidedAfter(readings(60, (i) => interval(0, i))), {
+            intervals: 8,
+            decision: "accept",
+            reject: "-3.531",
+            accept: "3.003",
+        });
+    });
+
+    it("zero failures on both versions: accepted after 8 intervals (320 canary requests)", () => {
+        const clean = {
+            canaryRequests: 40,
+            canaryFailures: 0,
+            stableRequests: 160,
+            stableFailures: 0,
+        };
+        const start = { ...START, stableFailures: 0 };
+        assert.deepStrictEqual(decidedAfter(readings(60, () => clean, start)), {
+            intervals: 8,
+            decision: "accept",
+            reject: "-3.841",
+            accept: "3.155",
+        });
+    });
+
+    it("accepts only past minRequests canary requests", () => {
+        const rs = readings(20, (i) => interval(0, i));
+        const strict = { ...P, minRequests: 1000 };
+        let state = initialState();
+        for (const r of rs) {
+            state = update(state, r, strict);
+        }
+        const d = decide(state, strict);
+        assert.strictEqual(d.decision, "continue");
+        assert.strictEqual(d.waitingFor, "minRequests");
+        assert.strictEqual(d.counts.canaryRequests, 800);
+    });
+
+    it("errors in clumps raise the dispersion and temper the evidence", () => {
+        // Five failures at once on one version, now and then: 1% on average for both.
+        const clumps = (i: number): Counts => ({
+            canaryRequests: 40,
+            canaryFailures: i % 12 === 5 ? 5 : 0,
+            stableRequests: 160,
+            stableFailures: i % 3 === 0 ? 5 : 0,
+        });
+        let state = initialState();
+        for (const r of readings(18, clumps)) {
+            state = update(state, r, P);
+        }
+        // The interval with the canary's clump tempers its own evidence.
+        assert.strictEqual(state.lastTemper.toFixed(2), "3.09");
+        for (const r of readings(60, clumps).slice(19)) {
+            state = update(state, r, P);
+        }
+        assert.strictEqual(acceptDispersion(state).toFixed(2), "3.51");
+        assert.strictEqual(
+            decide(state, P).acceptLogE.toFixed(3),
+            (state.acceptLog / acceptDispersion(state)).toFixed(3),
+        );
+        // Independent failures at the same rates: dispersion 1.
+        let plain = initialState();
+        for (const x of readings(60, (i) => interval([1, 0, 0, 1, 0][i % 5], i))) {
+            plain = update(plain, x, P);
+        }
+        assert.strictEqual(acceptDispersion(plain), 1);
+        assert.strictEqual(plain.lastTemper, 1);
+    });
+
+    it("a burst on the canary alone after calm intervals: tempered, no rollback", () => {
+        const burst = (i: number): Counts =>
+            interval(i === 20 || i === 21 ? 9 : [1, 0, 0, 1, 0][i % 5], i);
+        const rs = readings(40, burst);
+        assert.strictEqual(decidedAfter(rs), undefined);
+        let state = initialState();
+        for (const r of rs.slice(0, 23)) {
+            state = update(state, r, P);
+        }
+        assert.strictEqual(state.lastTemper.toFixed(2), "2.46");
+        assert.strictEqual(decide(state, P).rejectLogE.toFixed(3), "-0.682");
+    });
+
+    it("a canary that turns bad after 3 minutes is rolled back on its third bad interval: its good past is floored", () => {
+        const good = [1, 0, 0, 1, 0];
+        assert.deepStrictEqual(
+            decidedAfter(readings(60, (i) => interval(i < 18 ? good[i % 5] : 12, i))),
+            { intervals: 21, decision: "reject", reject: "5.348", accept: "-4.405" },
+        );
+    });
+
+    it("the excess bet follows the canary's own rate, between +2 and +12 tolerances", () => {
+        let state = initialState();
+        assert.strictEqual(rejectBets(state, 0.01)[1].thetaC.toFixed(4), "0.0300");
+        for (const r of readings(15, (i) => interval(2, i))) {
+            state = update(state, r, P);
+        }
+        // 30 failures in 600 requests, on a prior of 300 requests at 3%.
+        assert.strictEqual(rejectBets(state, 0.01)[1].thetaC.toFixed(4), "0.0433");
+        for (const r of readings(15, (i) => interval(40, i), state.base)) {
+            state = update(state, r, P);
+        }
+        const [, excess] = rejectBets(state, 0.01);
+        assert.strictEqual(excess.thetaC.toFixed(4), (excess.thetaS + 0.12).toFixed(4));
+    });
+
+    it("zero traffic: continues forever, statistics 0", () => {
         const d = sequentialDecision(
-            readings(1000, () => ({
-                canaryRequests: 40,
-                canaryFailures: 0,
-                stableRequests: 160,
+            readings(100, () => ({
+                ...interval(0, 0),
+                canaryRequests: 0,
+                stableRequests: 0,
                 stableFailures: 0,
             })),
             P,
         );
         assert.strictEqual(d.decision, "continue");
-        assert.strictEqual(d.logLR, 0);
-        assert.strictEqual(d.counts.canaryRequests, 40_000);
-    });
-
-    it("accepts only past minRequests canary requests", () => {
-        const state = { ...initialState(), logLR: [-9, -20, -40] };
-        const few = decide({ ...state, counts: { ...START, canaryRequests: 49 } }, P);
-        assert.strictEqual(few.decision, "continue");
-        assert.strictEqual(few.waitingFor, "minRequests");
-        assert.strictEqual(
-            decide({ ...state, counts: { ...START, canaryRequests: 50 } }, P).decision,
-            "accept",
-        );
-    });
-
-    it("rejects at any request count: evidence is evidence", () => {
-        const state = { ...initialState(), logLR: [0, 0, 7] };
-        assert.strictEqual(
-            decide({ ...state, counts: { ...START, canaryRequests: 3 } }, P).decision,
-            "reject",
-        );
+        assert.strictEqual(d.rejectLogE, Math.log(0.5));
+        assert.strictEqual(d.acceptLogE, 0);
     });
 
     it("a counter reset (values go down) skips that interval and counts from the new values", () => {
-        const canary5pct = (i: number) => interval(2, i);
-        const clean = readings(4, canary5pct);
-        // After the 2nd interval the ingress controller restarts: every counter starts at 0.
-        const restarted = [...clean.slice(0, 3)];
-        const zero = { canaryRequests: 0, canaryFailures: 0, stableRequests: 0, stableFailures: 0 };
-        restarted.push(add(zero, canary5pct(2)));
-        restarted.push(add(restarted[3], canary5pct(3)));
-        const d = sequentialDecision(restarted, P);
-        assert.strictEqual(d.state.skipped, 1);
-        // The skipped interval (the one with the restart) is simply missing.
-        const without = sequentialDecision(
-            readings(3, (i) => canary5pct(i === 2 ? 3 : i)),
+        let state = initialState();
+        for (const r of readings(3, (i) => interval(2, i))) {
+            state = update(state, r, P);
+        }
+        const before = state;
+        // The controller restarted: every counter is small again.
+        state = update(
+            state,
+            { canaryRequests: 30, canaryFailures: 1, stableRequests: 120, stableFailures: 1 },
             P,
         );
-        assert.deepStrictEqual(d.counts, without.counts);
-        assert.strictEqual(d.counts.canaryRequests, 120);
-        assert.ok(d.logLR > 0);
+        assert.strictEqual(state.skipped, 1);
+        assert.deepStrictEqual(state.counts, before.counts);
+        assert.deepStrictEqual(state.rejectLog, before.rejectLog);
+        state = update(
+            state,
+            { canaryRequests: 70, canaryFailures: 3, stableRequests: 280, stableFailures: 3 },
+            P,
+        );
+        assert.deepStrictEqual(state.counts, add(before.counts, interval(2, 0)));
     });
 
     it("a stable-only decrease (one series gone) is a reset too, never a negative count", () => {
-        const rs = readings(2, (i) => interval(0, i));
-        rs.push({
-            ...rs[2],
-            stableFailures: rs[2].stableFailures - 1,
-            stableRequests: rs[2].stableRequests + 160,
-        });
-        const d = sequentialDecision(rs, P);
-        assert.strictEqual(d.state.skipped, 1);
-        assert.strictEqual(d.counts.stableFailures, 3);
-        assert.strictEqual(d.counts.stableRequests, 320);
+        let state = initialState();
+        const rs = readings(2, (i) => interval(1, i));
+        for (const r of rs) {
+            state = update(state, r, P);
+        }
+        state = update(state, { ...rs[2], stableFailures: 0 }, P);
+        assert.strictEqual(state.skipped, 1);
+        assert.strictEqual(
+            state.intervals.every((i) => i.stableFailures >= 0),
+            true,
+        );
     });
 
     it("a jump of more than 20x the largest interval (series back from a failed scrape) is skipped", () => {
+        let state = initialState();
         const rs = readings(3, (i) => interval(0, i));
-        rs.push(
+        for (const r of rs) {
+            state = update(state, r, P);
+        }
+        state = update(
+            state,
             add(rs[3], {
-                canaryRequests: 40,
-                canaryFailures: 0,
-                stableRequests: 5_000_000,
-                stableFailures: 50_000,
+                canaryRequests: 500_000,
+                canaryFailures: 4000,
+                stableRequests: 2_000_000,
+                stableFailures: 1,
             }),
+            P,
         );
-        const d = sequentialDecision(rs, P);
-        assert.strictEqual(d.state.skipped, 1);
-        assert.strictEqual(d.counts.stableRequests, 480);
+        assert.strictEqual(state.skipped, 1);
+        assert.strictEqual(state.counts.canaryRequests, 120);
     });
 
     it("a reading with NaN is ignored; the next one counts from the last good one", () => {
-        const rs = readings(2, (i) => interval(1, i));
-        const withNaN = [rs[0], rs[1], { ...rs[2], stableFailures: NaN }, rs[2]];
-        const d = sequentialDecision(withNaN, P);
-        assert.deepStrictEqual(d.counts, sequentialDecision(rs, P).counts);
-        assert.strictEqual(d.state.readings, 4);
-    });
-
-    it("an interval that straddles a weight change only moves the baseline", () => {
         let state = initialState();
-        const rs = readings(2, (i) => interval(12, i));
+        const rs = readings(2, (i) => interval(1, i));
         state = update(state, rs[0], P);
-        state = update(state, rs[1], P, true);
-        assert.strictEqual(state.straddled, 1);
-        assert.strictEqual(decide(state, P).logLR, 0);
-        state = update(state, rs[2], P);
-        assert.strictEqual(decide(state, P).decision, "reject");
+        state = update(state, rs[1], P);
+        state = update(state, { ...rs[2], canaryFailures: NaN }, P);
         assert.strictEqual(state.counts.canaryRequests, 40);
+        state = update(state, rs[2], P);
+        assert.strictEqual(state.counts.canaryRequests, 80);
+        assert.strictEqual(state.readings, 4);
     });
 
-    it("a shared burst counts for the comparison but not for stable's base rate", () => {
-        const rs = readings(2, (i) =>
-            i === 0
-                ? interval(0, 0)
-                : {
-                      canaryRequests: 40,
-                      canaryFailures: 8,
-                      stableRequests: 160,
-                      stableFailures: 32,
-                  },
-        );
-        const d = sequentialDecision(rs, P);
-        assert.deepStrictEqual(d.state.stableBase, { failures: 2, requests: 160 });
-        assert.strictEqual(d.counts.stableFailures, 34);
-        // Split 8/32 at a 20/80 request split: no evidence against the canary.
-        assert.ok(d.logLR < 0, String(d.logLR));
+    it("the first reading is the baseline and gives the bets stable's lifetime rate", () => {
+        const state = update(initialState(), START, P);
+        assert.deepStrictEqual(state.prior, { failures: 10_000, requests: 1_000_000 });
+        assert.deepStrictEqual(state.counts, {
+            canaryRequests: 0,
+            canaryFailures: 0,
+            stableRequests: 0,
+            stableFailures: 0,
+        });
+        // 1% over 2000 requests' worth, plus half a failure in 50.
+        assert.strictEqual(rejectBets(state, 0.01)[0].thetaS.toFixed(5), (20.5 / 2050).toFixed(5));
     });
 
     it("refuses parameters that make the test meaningless, naming the field", () => {
@@ -274,12 +467,14 @@ describe("rollout/judge sequentialDecision", () => {
 
 const JUDGE: JudgeSpec = {
     enabled: true,
+    role: "guard",
     tolerance: 0.01,
     falseRollbackRate: 0.005,
     missedDetectionRate: 0.05,
     intervalSeconds: 10,
     minRequests: 50,
 };
+const GATE: JudgeSpec = { ...JUDGE, role: "gate" };
 
 const ARGS = {
     namespace: "demo",
@@ -288,6 +483,7 @@ const ARGS = {
     ingress: "demo-canary",
     failureStatus: "5..",
     scrapeIntervalSeconds: 10,
+    deadlineSeconds: 1800,
 };
 
 const Q = {
@@ -301,9 +497,9 @@ const Q = {
         'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-stable",status=~"5.."})',
 };
 
-const CONDITION =
-    "SPRT log-LR <= -3.69 accept (after >= 50 canary requests) / >= 5.3 reject; canary error rate " +
-    "vs stable's + tolerance 0.01 (false rollback <= 0.005, missed <= 0.05)";
+const ROLL_BACK =
+    "roll back when ln e >= 5.3: the canary's error rate is more than 0.01 above stable's (a " +
+    "canary within it is rolled back with probability <= 0.005)";
 
 /** Answers the four queries from `counters`; undefined is an empty vector. Records every query. */
 class FakeCounters implements MetricsSource {
@@ -320,10 +516,11 @@ class FakeCounters implements MetricsSource {
     }
 }
 
-const ctx = (seconds: number, weight = 20): MeasureContext => ({
+const ctx = (seconds: number, weights = [{ atSeconds: 0, weight: 20 }]): MeasureContext => ({
     stepIndex: 1,
-    weight,
+    weight: weights[weights.length - 1].weight,
     canaryTrafficSeconds: seconds,
+    weights,
 });
 
 describe("rollout/judge judgeMetric", () => {
@@ -337,6 +534,18 @@ describe("rollout/judge judgeMetric", () => {
             inconclusiveLimit: JUDGE_INCONCLUSIVE_LIMIT,
             consecutiveErrorLimit: 4,
         });
+    });
+
+    it("states its rule by role", () => {
+        assert.strictEqual(
+            judgeCondition(JUDGE),
+            `guard: ${ROLL_BACK}; promotion is left to the steps and metrics`,
+        );
+        assert.strictEqual(
+            judgeCondition(GATE),
+            `gate: ${ROLL_BACK}; accept when ln e >= 3 after >= 50 canary requests: it is within ` +
+                "0.01 of stable's (a canary worse than that is accepted with probability <= 0.05)",
+        );
     });
 
     it("renders the four counter queries and records them with the rule on every measurement", async () => {
@@ -355,127 +564,141 @@ describe("rollout/judge judgeMetric", () => {
             query: [Q.canaryRequests, Q.canaryFailures, Q.stableRequests, Q.stableFailures].join(
                 " ; ",
             ),
-            condition: CONDITION,
-            value: [0, 0, 0, 0, 0],
+            condition: judgeCondition(JUDGE),
+            // The roll-back statistic starts at ln 1/2: the strongest bet's weight.
+            value: [-0.693, 0, 0, 0, 0, 0],
             requests: 0,
             message:
                 "canary 0/0 failed (-) vs stable 0/0 (-): baseline reading of the counters; counting from here",
         });
     });
 
-    it("rolls a 30% canary back on the first interval after the one that straddles traffic start", async () => {
+    it("as a guard: passes a healthy interval, rolls a canary that turns to 30% back", async () => {
         const src = new FakeCounters();
-        src.counters = { stableRequests: 1_000_000, stableFailures: 10_000 };
+        let c: Counts = { ...START };
+        src.counters = { ...c };
         const m = judgeMetric(JUDGE, ARGS, src);
         await m.measure(ctx(0));
-        // First scrape after traffic start: part of it was before the canary had any traffic.
-        src.counters = {
-            canaryRequests: 20,
-            canaryFailures: 6,
-            stableRequests: 1_000_180,
-            stableFailures: 10_002,
-        };
-        const straddled = await m.measure(ctx(10));
-        assert.strictEqual(straddled.phase, "Inconclusive");
-        assert.match(
-            straddled.message,
-            /weight changed within the last interval; counting from here$/,
+        c = add(c, interval(0, 0));
+        src.counters = { ...c };
+        const ok = await m.measure(ctx(10));
+        assert.strictEqual(ok.phase, "Successful");
+        assert.strictEqual(
+            ok.message,
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): ln e -1.09 < 5.3: no evidence that the " +
+                "canary's error rate is more than 0.01 above stable's",
         );
-        src.counters = {
+        // Clean for one interval, then failing 30%: the clean interval costs the gross bet
+        // what its floor allows, so the third bad interval rolls it back.
+        const phases: string[] = [];
+        let last: MeasurementResult | undefined;
+        for (const t of [20, 30, 40]) {
+            c = add(c, interval(12, 1));
+            src.counters = { ...c };
+            last = await m.measure(ctx(t));
+            phases.push(last.phase);
+        }
+        assert.deepStrictEqual(phases, ["Successful", "Successful", "Failed"]);
+        assert.strictEqual(
+            last!.message,
+            "canary 36/160 failed (23%) vs stable 5/640 (0.78%): ln e 5.34 >= 5.3 (the last " +
+                "interval's evidence divided by the errors' dispersion, 2.2): the canary's error rate " +
+                "is more than 0.01 above stable's (the evidence points to +0.3)",
+        );
+        assert.deepStrictEqual(last!.value, [5.342, -7.349, 36, 160, 5, 640]);
+        assert.strictEqual(last!.requests, 160);
+    });
+
+    it("as a gate: waits, then accepts a clean canary once the evidence is in", async () => {
+        const src = new FakeCounters();
+        let c: Counts = { ...START };
+        src.counters = { ...c };
+        const m = judgeMetric(GATE, ARGS, src);
+        await m.measure(ctx(0));
+        const phases: string[] = [];
+        let last: MeasurementResult | undefined;
+        for (let i = 1; i <= 10; i++) {
+            c = add(c, interval(0, i));
+            src.counters = { ...c };
+            last = await m.measure(ctx(10 * i));
+            phases.push(last.phase);
+        }
+        // 320 clean canary requests are not quite enough against stable at 1%; 360 are.
+        assert.deepStrictEqual(phases, [
+            ...Array(8).fill("Inconclusive"),
+            "Successful",
+            "Successful",
+        ]);
+        assert.strictEqual(
+            last!.message,
+            "canary 0/400 failed (0%) vs stable 16/1600 (1%): accept ln e 3.76 >= 3: the canary's " +
+                "error rate is within 0.01 of stable's",
+        );
+    });
+
+    it("counts an interval that spans a weight change at the canary's share of its requests", async () => {
+        const src = new FakeCounters();
+        let c: Counts = { ...START };
+        src.counters = { ...c };
+        const m = judgeMetric(JUDGE, ARGS, src);
+        await m.measure(ctx(0));
+        const weights = [
+            { atSeconds: 0, weight: 20 },
+            { atSeconds: 15, weight: 40 },
+        ];
+        c = add(c, {
             canaryRequests: 60,
-            canaryFailures: 18,
-            stableRequests: 1_000_340,
-            stableFailures: 10_004,
-        };
-        const r = await m.measure(ctx(20));
-        assert.strictEqual(r.phase, "Failed");
+            canaryFailures: 0,
+            stableRequests: 140,
+            stableFailures: 1,
+        });
+        src.counters = { ...c };
+        const r = await m.measure(ctx(20, weights));
         assert.strictEqual(
             r.message,
-            "canary 12/40 failed (30%) vs stable 2/160 (1.3%): log-LR 10.22 >= 5.3, the canary's " +
-                "error rate is more than 0.01 above stable's",
+            "canary 0/60 failed (0%) vs stable 1/140 (0.71%): ln e -1.1 < 5.3: no evidence that the " +
+                "canary's error rate is more than 0.01 above stable's; the weight went 20% -> 40% " +
+                "within the last interval, counted at the canary's share of its requests, 30%",
         );
-        assert.deepStrictEqual(r.value, [10.216, 12, 40, 2, 160]);
-        assert.strictEqual(r.requests, 40);
     });
 
     it("no canary failure series yet is 0 failures; a series that disappears is a missing reading", async () => {
         const src = new FakeCounters();
         src.counters = { stableRequests: 1000, stableFailures: 10 };
-        const m = judgeMetric(JUDGE, ARGS, src);
+        const m = judgeMetric(GATE, ARGS, src);
         await m.measure(ctx(0));
         src.counters = { canaryRequests: 40, stableRequests: 1160, stableFailures: 12 };
-        await m.measure(ctx(10));
-        src.counters = { canaryRequests: 80, stableRequests: 1320, stableFailures: 14 };
-        const ok = await m.measure(ctx(20));
-        assert.match(
+        const ok = await m.measure(ctx(10));
+        assert.strictEqual(
             ok.message,
-            /^canary 0\/40 failed \(0%\) vs stable 2\/160 \(1\.3%\): log-LR -0\.\d+ is between/,
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): accept ln e 0.42 < 3 and roll-back ln e " +
+                "-1.09 < 5.3: not enough evidence yet, waiting for more requests",
         );
-        src.counters = { canaryRequests: 120, stableRequests: 1480 };
-        const gone = await m.measure(ctx(30));
+        src.counters = { canaryRequests: 80, stableRequests: 1320 };
+        const gone = await m.measure(ctx(20));
         assert.strictEqual(gone.phase, "Inconclusive");
-        assert.match(
+        assert.strictEqual(
             gone.message,
-            /no value for stableFailures \(NaN, or no series where there was one\); reading skipped$/,
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): no value for stableFailures (NaN, or no " +
+                "series where there was one); reading skipped",
         );
     });
+});
 
-    it("skips the intervals around a weight change", async () => {
-        const src = new FakeCounters();
+describe("rollout/judge in the engine", () => {
+    /** 200 requests/s, `rate` errors on the canary and 1% on stable, following the weight. */
+    function world(clock: FakeClock, cluster: RecordingCluster, rate: number): MetricsSource {
+        let last = clock.now();
         let c: Counts = { ...START };
-        const step = (f: number) => {
-            c = add(c, {
-                canaryRequests: 40,
-                canaryFailures: f,
-                stableRequests: 160,
-                stableFailures: 2,
-            });
-            src.counters = { ...c };
-        };
-        src.counters = { ...c };
-        const m = judgeMetric(JUDGE, ARGS, src);
-        const messages: string[] = [];
-        for (const [t, w] of [
-            [0, 20],
-            [10, 20],
-            [20, 20],
-            [30, 40],
-            [40, 40],
-            [50, 40],
-        ]) {
-            step(0);
-            messages.push((await m.measure(ctx(t, w))).message);
-        }
-        assert.deepStrictEqual(
-            messages.map((x) => /baseline|weight changed|between/.exec(x)?.[0]),
-            [
-                "baseline",
-                "weight changed",
-                "between",
-                "weight changed",
-                "weight changed",
-                "between",
-            ],
-        );
-    });
-
-    it("in the engine: promotes a healthy canary after the pauses, once the judge accepts", async () => {
-        const clock = new FakeClock();
-        const start = clock.now();
-        // 200 requests/s, 1% errors on both versions, counters follow the clock and the weight.
-        const cluster = new RecordingCluster();
-        let last = start;
-        let c: Counts = { ...START };
-        const src: MetricsSource = {
+        return {
             async query(promql) {
-                const now = clock.now();
-                const seconds = Math.floor((now - last) / 10_000) * 10;
+                const seconds = Math.floor((clock.now() - last) / 10_000) * 10;
                 if (seconds > 0) {
                     const w = Math.max(0, cluster.weight) / 100;
                     const n = 200 * seconds;
                     c = add(c, {
                         canaryRequests: n * w,
-                        canaryFailures: Math.round(n * w * 0.01),
+                        canaryFailures: Math.round(n * w * rate),
                         stableRequests: n * (1 - w),
                         stableFailures: Math.round(n * (1 - w) * 0.01),
                     });
@@ -485,44 +708,77 @@ describe("rollout/judge judgeMetric", () => {
                 return { values: [c[key]] };
             },
         };
-        const steps = stepsOf([
-            { setWeight: 20 },
-            { pause: { duration: "1m" } },
-            { setWeight: 50 },
-            { pause: { duration: "1m" } },
-            { analysis: {} },
-        ]);
+    }
+    const steps = stepsOf([
+        { setWeight: 20 },
+        { pause: { duration: "1m" } },
+        { setWeight: 50 },
+        { pause: { duration: "1m" } },
+        { analysis: {} },
+    ]);
+
+    async function run(judge: JudgeSpec, rate: number, deadlineSeconds = 1800) {
+        const clock = new FakeClock();
+        const cluster = new RecordingCluster();
+        const seen: MeasureContext[] = [];
+        const metric = judgeMetric(
+            judge,
+            { ...ARGS, deadlineSeconds },
+            world(clock, cluster, rate),
+        );
+        const spy = {
+            ...metric,
+            measure: (c: MeasureContext) => (seen.push(c), metric.measure(c)),
+        };
         const r = await runRollout(
-            {
-                app: "demo",
-                steps,
-                totalReplicas: 4,
-                deadlineSeconds: 1800,
-                metrics: [judgeMetric(JUDGE, ARGS, src)],
-            },
+            { app: "demo", steps, totalReplicas: 4, deadlineSeconds, metrics: [spy] },
             { router: cluster, workloads: cluster, clock, report: () => {} },
         );
-        assert.strictEqual(r.verdict, "Promoted", r.reason);
-        assert.strictEqual(r.durationSeconds, 120);
-        const last_ = r.measurements[r.measurements.length - 1];
-        assert.strictEqual(last_.phase, "Successful");
-        assert.match(last_.message, /the canary's error rate is within 0.01 of stable's$/);
-        assert.strictEqual(last_.query.split(" ; ").length, 4);
+        return { r, seen };
+    }
+
+    it("passes every metric the weights it set, with their times", async () => {
+        const { seen } = await run(JUDGE, 0.01);
+        assert.deepStrictEqual(seen[0].weights, [{ atSeconds: 0, weight: 20 }]);
+        assert.deepStrictEqual(seen[seen.length - 1].weights, [
+            { atSeconds: 0, weight: 20 },
+            { atSeconds: 60, weight: 50 },
+        ]);
     });
 
-    it("in the engine: a canary with no traffic is never promoted; the deadline ends it", async () => {
+    it("a guard promotes a healthy canary on schedule", async () => {
+        const { r } = await run(JUDGE, 0.01);
+        assert.strictEqual(r.verdict, "Promoted", r.reason);
+        assert.strictEqual(r.durationSeconds, 120);
+    });
+
+    it("a gate promotes a healthy canary once it accepts it", async () => {
+        const { r } = await run(GATE, 0.01);
+        assert.strictEqual(r.verdict, "Promoted", r.reason);
+        assert.strictEqual(r.durationSeconds, 120);
+        const last = r.measurements[r.measurements.length - 1];
+        assert.strictEqual(last.phase, "Successful");
+    });
+
+    it("a guard rolls a canary failing 30% back within its first 20 seconds", async () => {
+        const { r } = await run(JUDGE, 0.3);
+        assert.strictEqual(r.verdict, "Aborted");
+        assert.strictEqual(r.durationSeconds, 20);
+        assert.strictEqual(r.measurements[r.measurements.length - 1].phase, "Failed");
+    });
+
+    it("a gate never promotes a canary with no traffic; the deadline ends it", async () => {
         const clock = new FakeClock();
         const cluster = new RecordingCluster();
         const src = new FakeCounters();
         src.counters = { stableRequests: 1000, stableFailures: 10 };
-        const steps = stepsOf([{ setWeight: 20 }, { analysis: {} }]);
         const r = await runRollout(
             {
                 app: "demo",
-                steps,
+                steps: stepsOf([{ setWeight: 20 }, { analysis: {} }]),
                 totalReplicas: 4,
                 deadlineSeconds: 600,
-                metrics: [judgeMetric(JUDGE, ARGS, src)],
+                metrics: [judgeMetric(GATE, { ...ARGS, deadlineSeconds: 600 }, src)],
             },
             { router: cluster, workloads: cluster, clock, report: () => {} },
         );
@@ -530,6 +786,14 @@ describe("rollout/judge judgeMetric", () => {
         assert.strictEqual(r.durationSeconds, 600);
         assert.strictEqual(r.measurements.length, 60);
         assert.ok(r.measurements.every((m) => m.phase === "Inconclusive"));
-        assert.match(r.reason, /deadline of 600s passed at step 2\/2 .* with 0 successful judge/);
+        assert.strictEqual(
+            r.reason,
+            'canary "demo" rolled back at step 2/2 (analysis (1 successful measurement), weight 20%): ' +
+                "deadline of 600s passed at step 2/2 (analysis (1 successful measurement), weight " +
+                "20%) with 0 successful judge; raise rollout.deadline or " +
+                "shorten the steps; last measurement: judge Inconclusive: canary 0/0 failed (-) vs " +
+                "stable 0/0 (-): no canary requests counted yet (scrape interval 10s); traffic is back " +
+                "on the stable version and the canary is scaled to 0",
+        );
     });
 });

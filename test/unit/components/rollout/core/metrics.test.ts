@@ -37,7 +37,13 @@ function metric(src: MetricsSource, raw: object = {}) {
     return thresholdMetric(spec.metrics[0], ARGS, src, 120);
 }
 
-const CTX = { stepIndex: 1, weight: 20, canaryTrafficSeconds: 300, timeLeftMs: 4321 };
+const CTX = {
+    stepIndex: 1,
+    weight: 20,
+    canaryTrafficSeconds: 300,
+    timeLeftMs: 4321,
+    weights: [{ atSeconds: 0, weight: 20 }],
+};
 
 describe("rollout/metrics thresholdMetric", () => {
     it("sends both queries with the time left before the deadline", async () => {

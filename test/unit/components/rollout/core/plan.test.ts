@@ -62,7 +62,7 @@ describe("rollout/plan preview line", () => {
     it("says that a canary will run, with its steps, analysis, duration and deadline", () => {
         assert.strictEqual(
             describePlan(plan, true),
-            "[canary demo] preview: a canary will run for template 5104a0c0ff3a: setWeight 20% -> pause 60s -> setWeight 40% -> pause 60s -> setWeight 60% -> pause 60s -> setWeight 80% -> pause 60s -> analysis (1 successful measurement); analysis: success-rate every 60s (result[0] >= 0.95); about 300s if healthy, rolled back at the latest after the deadline of 1800s",
+            "[canary demo] preview: a canary will run for template 5104a0c0ff3a: setWeight 20% -> pause 60s -> setWeight 40% -> pause 60s -> setWeight 60% -> pause 60s -> setWeight 80% -> pause 60s -> analysis (1 successful measurement); analysis: success-rate every 60s (result[0] >= 0.95), judge as a guard (canary vs stable); about 300s if healthy, rolled back at the latest after the deadline of 1800s",
         );
     });
 

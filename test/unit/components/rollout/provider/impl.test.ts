@@ -6,7 +6,11 @@ import {
     diffRollout,
     rolloutOutputs,
 } from "../../../../../components/rollout/provider/impl";
-import type { RolloutInputs, RolloutOutputs } from "../../../../../components/rollout/core/state";
+import {
+    ROLLOUT_STATE_VERSION,
+    type RolloutInputs,
+    type RolloutOutputs,
+} from "../../../../../components/rollout/core/state";
 
 const { config } = validateConfig({});
 const inputs: RolloutInputs = {
@@ -33,7 +37,7 @@ const inputs: RolloutInputs = {
 const { kubeconfig: _k, prometheusToken: _t, ...pub } = inputs;
 const olds: RolloutOutputs = {
     ...pub,
-    stateVersion: 2,
+    stateVersion: ROLLOUT_STATE_VERSION,
     promotedTemplate: inputs.template,
     promotedHash: "h1",
     lastRun: null,

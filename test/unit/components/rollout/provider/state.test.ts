@@ -1,7 +1,10 @@
 // The CanaryRollout state is users' state: the current code reads what the first release wrote,
 // and the same config previews no change against it. state-first-release.json is the outputs
 // the first release's rolloutOutputs wrote (commit c7d719b, run on the default config with the
-// local stack's Prometheus), plus the provider host's __provider key.
+// local stack's Prometheus), plus the provider host's __provider key. That release's default had
+// the judge off; today's default has it on as a guard. A judge that was off is read as today's
+// default, so the same (default) config previews no change; writing `judge: {enabled: false}`
+// out is a state-only update.
 import * as assert from "assert";
 import { podTemplate, templateHash } from "../../../../../components/canaryApp";
 import { validateConfig } from "../../../../../components/config";
@@ -10,18 +13,25 @@ import {
     ROLLOUT_STATE_VERSION,
     RolloutInputs,
 } from "../../../../../components/rollout/core/state";
-import { diffRollout, rolloutOutputs } from "../../../../../components/rollout/provider/impl";
+import {
+    changedInputs,
+    diffRollout,
+    rolloutOutputs,
+} from "../../../../../components/rollout/provider/impl";
 import stored from "./state-first-release.json";
 
-/** The inputs today's CanaryApp passes for the config that wrote the fixture. */
-function currentInputs(): RolloutInputs & { __provider: string } {
+/** The first release's judge: off. */
+const JUDGE_OFF = { enabled: false };
+
+/** The inputs today's CanaryApp passes for the fixture's config (`judge` as written, if at all). */
+function currentInputs(judge?: object): RolloutInputs & { __provider: string } {
     const { config, errors } = validateConfig({
         monitoring: {
             install: false,
             prometheus: { url: "http://127.0.0.1:19090" },
             scrapeInterval: "2s",
         },
-        rollout: { analysis: { metrics: [{ window: "5m" }] } },
+        rollout: { analysis: { metrics: [{ window: "5m" }], judge } },
     });
     assert.deepStrictEqual(errors, []);
     const template = podTemplate({ ...config.app, image: "argoproj/rollouts-demo:yellow" });
@@ -47,14 +57,24 @@ function currentInputs(): RolloutInputs & { __provider: string } {
 }
 
 describe("CanaryRollout state written by the previous shape", () => {
-    it("is read as version 1 and upgraded, every field intact", () => {
+    it("is read as the current version, every field intact, the judge as today's default", () => {
         const state = readRolloutState(stored);
         assert.strictEqual(state.stateVersion, ROLLOUT_STATE_VERSION);
-        // Version 1 kept only promoted runs in lastRun.
-        assert.deepStrictEqual(state.lastPromotedRun, stored.lastRun);
         assert.strictEqual(state.promotedHash, stored.promotedHash);
         assert.strictEqual(state.lastRun?.verdict, "Promoted");
         assert.deepStrictEqual(state.lastRun?.measurements, stored.lastRun.measurements);
+        // Version 1 kept only promoted runs in lastRun.
+        assert.deepStrictEqual(state.lastPromotedRun, stored.lastRun);
+        assert.deepStrictEqual(state.judge, { ...stored.judge, enabled: true, role: "guard" });
+    });
+
+    it("a version 1 judge that was on was a gate, and stays one", () => {
+        const on = { ...stored, judge: { ...stored.judge, enabled: true } };
+        assert.deepStrictEqual(readRolloutState(on).judge, {
+            ...stored.judge,
+            enabled: true,
+            role: "gate",
+        });
     });
 
     it("the same config previews no change against it", () => {
@@ -66,6 +86,18 @@ describe("CanaryRollout state written by the previous shape", () => {
         });
     });
 
+    it("the judge written out as off is a state-only update: no canary", () => {
+        const news = currentInputs(JUDGE_OFF);
+        assert.deepStrictEqual(changedInputs(readRolloutState(stored), news), ["judge"]);
+        // The template is unchanged: promotedTemplate and promotedHash stay, so no canary runs
+        // (updateRollout runs one only for a new template hash) and stable is not touched.
+        assert.strictEqual(news.templateHash, stored.promotedHash);
+        assert.deepStrictEqual(diffRollout(stored, news).stables, [
+            "promotedTemplate",
+            "promotedHash",
+        ]);
+    });
+
     it("what this code writes is the previous shape plus the fields added since", () => {
         const news = currentInputs();
         const run = stored.lastRun as never;
@@ -75,6 +107,7 @@ describe("CanaryRollout state written by the previous shape", () => {
         const { __provider: _old, ...previous } = stored;
         assert.deepStrictEqual(written, {
             ...previous,
+            judge: { ...previous.judge, enabled: true, role: "guard" },
             stateVersion: ROLLOUT_STATE_VERSION,
             notifications: [],
             abortScaleDownDelaySeconds: 30,
