@@ -237,7 +237,7 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
     const clock = hostClock({ cancelFile: process.env[CANCEL_FILE_ENV] || undefined });
     const cluster = kubeAdapters(kc, inputs, {
         deadline: Date.now() + inputs.deadlineSeconds * 1000,
-        sleep: clock.sleep,
+        pollSleep: clock.sleep,
     });
     const startedAt = new Date().toISOString();
     let result;
