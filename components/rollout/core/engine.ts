@@ -147,10 +147,10 @@ class Run {
         const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
         try {
             await this.ports.router.setWeight(0);
+            // Nothing is printed between the two writes: when pulumi is gone, so is the reader of
+            // the progress lines (a write to its closed pipe can end the host), and the
+            // scale-down must not depend on it.
             if (delay > 0) {
-                this.report(
-                    `weight 0: the canary keeps its pods ${delay}s while traffic leaves it`,
-                );
                 try {
                     await this.ports.clock.sleep(delay * 1000);
                 } catch {
