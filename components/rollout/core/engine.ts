@@ -2,6 +2,7 @@
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
 import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
+import { rolloutTag } from "./names";
 import { canaryReplicas, describeStep } from "./plan";
 import {
     Clock,
@@ -84,7 +85,7 @@ class Run {
     ) {
         this.start = ports.clock.now();
         this.deadline = this.start + plan.deadlineSeconds * 1000;
-        this.tag = `[canary ${plan.app}]`;
+        this.tag = rolloutTag(plan.app);
     }
 
     async execute(): Promise<RolloutResult> {
