@@ -296,7 +296,7 @@ describe("release runner end to end (Automation API, embedded stack)", function 
         const reset = lines.findIndex((l) =>
             /resetting traffic to stable before the canary starts/.test(l),
         );
-        const first = lines.findIndex((l) => /setWeight 20%/.test(l));
+        const first = lines.findIndex((l) => /setWeight 20%: canary replicas/.test(l));
         assert.ok(reset >= 0 && reset < first, "reset comes before the first weight");
         expectStable(await ws.clusterState(), "green");
         assert.deepStrictEqual(locks(), []);
