@@ -6,6 +6,7 @@
 // evidence of its run) come the same way.
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseRolloutLine } from "../../components/rollout/core/names";
+import { plannedCanary } from "../../components/rollout/core/plan";
 import type { RunEvidence } from "../../components/rollout/core/state";
 
 /** One rollout event: what the provider printed, and when (seconds since the update started). */
@@ -53,7 +54,9 @@ export class EventLog {
     readonly lines: RolloutLine[] = [];
     readonly errors: string[] = [];
     readonly violations: string[] = [];
-    readonly planned: PlannedRollout[] = [];
+    private readonly changes: PlannedRollout[] = [];
+    /** Each app's own preview line: whether its provider says a canary will run. */
+    private readonly previewSays = new Map<string, boolean>();
     /** The canary runs of this update, in the order they ended. */
     readonly runs: RolloutRun[] = [];
 
@@ -86,6 +89,10 @@ export class EventLog {
                     };
                     this.lines.push(line);
                     this.onLine(line);
+                    const canary = plannedCanary(parsed.message);
+                    if (canary !== undefined) {
+                        this.previewSays.set(parsed.app, canary);
+                    }
                 }
             }
         }
@@ -96,7 +103,7 @@ export class EventLog {
         const pre = e.resourcePreEvent?.metadata;
         if (pre && ROLLOUT_TYPE.test(pre.type) && pre.op !== "same" && pre.op !== "read") {
             const app = pre.new?.inputs?.app;
-            this.planned.push({
+            this.changes.push({
                 app:
                     typeof app === "string" && app !== UNKNOWN
                         ? app
@@ -121,6 +128,15 @@ export class EventLog {
             }
         }
     };
+
+    /**
+     * The CanaryRollouts the preview plans to change. Whether a canary runs is the provider's
+     * own preview line where it printed one (it knows the state and the promoted template);
+     * otherwise (a rollout not diffed yet: a create) the engine's diff says.
+     */
+    get planned(): PlannedRollout[] {
+        return this.changes.map((p) => ({ ...p, canary: this.previewSays.get(p.app) ?? p.canary }));
+    }
 
     /** Did a canary run in this update (any rollout line that is not "without a canary run")? */
     canaryRan(): boolean {

@@ -80,3 +80,12 @@ export function describePlan(plan: PlanInput, canary: boolean): string {
         `about ${expectedSeconds(plan)}s if healthy, rolled back at the latest after the deadline of ${plan.deadlineSeconds}s`
     );
 }
+
+/**
+ * Reads back a progress line's message (without its tag): true where describePlan said a canary
+ * will run, false where it said none will, undefined for any other line.
+ */
+export function plannedCanary(message: string): boolean | undefined {
+    const m = /^preview: (a|no) canary will run/.exec(message);
+    return m ? m[1] === "a" : undefined;
+}

@@ -134,6 +134,29 @@ describe("release/events", () => {
         ]);
     });
 
+    it("the provider's own preview line decides whether a canary runs, over the engine's diff", () => {
+        const log = new EventLog(() => undefined);
+        // The engine's event may carry no diffs; the provider printed its plan.
+        log.onEvent(pre(ROLLOUT, "update", []));
+        log.onEvent(
+            diag(
+                "[canary shop] preview: a canary will run for template 5104a0c0ff3a: setWeight 20% -> analysis (1 successful measurement)\n",
+            ),
+        );
+        // A template that changed back to the promoted one: the diff says templateHash, the
+        // provider says no canary.
+        log.onEvent(pre(ROLLOUT, "update", ["templateHash"], "cart"));
+        log.onEvent(
+            diag(
+                "[canary cart] preview: no canary will run: the pod template is unchanged (5104a0c0ff3a)\n",
+            ),
+        );
+        assert.deepStrictEqual(log.planned, [
+            { app: "shop", op: "update", canary: true },
+            { app: "cart", op: "update", canary: false },
+        ]);
+    });
+
     it("a run's evidence from its CanaryRollout's outputs, only when this update made it", () => {
         const log = new EventLog(() => undefined);
         const before = run("2026-01-01T00:00:00Z");
