@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 //   policies/                     ships alone: nothing from components/
 //   deployments/                  the release runner and the Deployments settings: talks to
 //                                 Pulumi through the Automation API; from components/ only the
-//                                 pure rollout/core (names, state types)
+//                                 pure rollout/core (names, state types, a run's report)
 //   nothing shipped imports local/ or test/ (test/** itself is exempt), and only deployments/
 //   imports deployments/
 //
@@ -209,7 +209,7 @@ export default tseslint.config(
                 "../../index",
             ],
             message:
-                "Layer rule: deployments/ drives Pulumi through the Automation API and reads the engine's events; from components/ it may import only the pure rollout/core (shared names and types). Move the shared piece into rollout/core.",
+                "Layer rule: deployments/ drives Pulumi through the Automation API and reads the engine's events; from components/ it may import only the pure rollout/core (shared names, types and renderings). Move the shared piece into rollout/core.",
         }),
     },
     {

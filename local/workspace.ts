@@ -284,6 +284,39 @@ export class Workspace {
         };
     }
 
+    /**
+     * The cluster's state once both Deployments have settled: the controller has seen their
+     * latest spec and every pod is updated and ready, with no old pod left over from a rolling
+     * update (pulumi's await ends when the new pods are ready, while old ones may still count).
+     * For comparing the cluster before and after a command; after `ms` it returns what it sees.
+     */
+    async steadyState(ms = 60_000): Promise<ClusterState> {
+        const { apps } = await this.kube();
+        const settled = async (name: string) => {
+            const d = await apps.readNamespacedDeployment({ name, namespace: this.namespace });
+            const want = d.spec?.replicas ?? 1;
+            const s = d.status ?? {};
+            return (
+                (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+                (s.replicas ?? 0) === want &&
+                (s.updatedReplicas ?? 0) === want &&
+                (s.readyReplicas ?? 0) === want
+            );
+        };
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+            const both = await Promise.all([
+                settled(`${this.app}-stable`),
+                settled(`${this.app}-canary`),
+            ]);
+            if (both.every(Boolean)) {
+                break;
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        return this.clusterState();
+    }
+
     /** Every object of the app that is left in the cluster (for destroy checks). */
     async leftovers(): Promise<string[]> {
         const { apps, net, core } = await this.kube();

@@ -18,7 +18,8 @@ async function openStack(args: ReleaseArgs, cancelFile: string): Promise<StackPo
     );
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the release the command line asks for; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
     let args: ReleaseArgs | undefined;
     try {
         args = parseArgs(argv);
@@ -68,10 +69,12 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-main(process.argv.slice(2)).then(
-    (code) => process.stdout.write("", () => process.exit(code)),
-    (e) => {
-        process.stderr.write(`release: ${(e as Error).stack ?? e}\n`);
-        process.exit(1);
-    },
-);
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.stdout.write("", () => process.exit(code)),
+        (e) => {
+            process.stderr.write(`release: ${(e as Error).stack ?? e}\n`);
+            process.exit(exitCode("crash"));
+        },
+    );
+}

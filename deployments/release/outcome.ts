@@ -1,41 +1,53 @@
-// What a release ended as, and its exit code: one table, read by --help, the README (a test
-// keeps the two equal) and the workflow. The classification reads only what the engine said:
-// the runner's own signal, the rollout's progress lines, policy events and error diagnostics.
+// What a release ended as, and its exit code: one table, the only home of the codes and their
+// meanings; --help prints it and the README's "From CI" table is kept equal to it by a test.
+// The classification reads only what the engine said: the runner's own signal, the rollouts'
+// evidence (their outputs), policy events and error diagnostics.
 
 export type Outcome = "promoted" | "rolled-back" | "invalid" | "infrastructure" | "cancelled";
 
-/** Exit codes, in the order --help lists them. 1 is left to Node (an uncaught runner bug). */
-export const EXIT_CODES: readonly { outcome: Outcome | "usage"; code: number; meaning: string }[] =
-    [
-        {
-            outcome: "promoted",
-            code: 0,
-            meaning: "released: the canary was promoted, or no canary was needed",
-        },
-        { outcome: "usage", code: 2, meaning: "bad command line" },
-        {
-            outcome: "rolled-back",
-            code: 3,
-            meaning: "the analysis failed: traffic is back on stable, stable unchanged",
-        },
-        {
-            outcome: "invalid",
-            code: 4,
-            meaning: "invalid config or a mandatory policy violation: nothing was changed",
-        },
-        {
-            outcome: "infrastructure",
-            code: 5,
-            meaning: "infrastructure error (cluster, Prometheus, backend, lock, CLI)",
-        },
-        {
-            outcome: "cancelled",
-            code: 6,
-            meaning: "cancelled by SIGTERM/SIGINT: traffic back on stable, stack unlocked",
-        },
-    ];
+/** Why the runner exits when no release outcome applies. */
+export type RunnerExit = "usage" | "crash";
 
-export function exitCode(outcome: Outcome | "usage"): number {
+/** Exit codes, in the order --help lists them. */
+export const EXIT_CODES: readonly {
+    outcome: Outcome | RunnerExit;
+    code: number;
+    meaning: string;
+}[] = [
+    {
+        outcome: "promoted",
+        code: 0,
+        meaning: "released: the canary was promoted, or no canary was needed",
+    },
+    {
+        outcome: "crash",
+        code: 1,
+        meaning: "the runner itself failed (a bug): its stack trace is on stderr",
+    },
+    { outcome: "usage", code: 2, meaning: "bad command line" },
+    {
+        outcome: "rolled-back",
+        code: 3,
+        meaning: "the analysis failed: traffic is back on stable, stable unchanged",
+    },
+    {
+        outcome: "invalid",
+        code: 4,
+        meaning: "invalid config or a mandatory policy violation: nothing was changed",
+    },
+    {
+        outcome: "infrastructure",
+        code: 5,
+        meaning: "infrastructure error (cluster, Prometheus, backend, lock, CLI)",
+    },
+    {
+        outcome: "cancelled",
+        code: 6,
+        meaning: "cancelled by SIGTERM/SIGINT: traffic back on stable, stack unlocked",
+    },
+];
+
+export function exitCode(outcome: Outcome | RunnerExit): number {
     return EXIT_CODES.find((e) => e.outcome === outcome)!.code;
 }
 
@@ -49,6 +61,8 @@ export interface Facts {
     errors: string[];
     /** Mandatory policy violations, as "policy: message". */
     violations: string[];
+    /** The reasons of the canaries this update rolled back, from their evidence. */
+    rolledBack: string[];
 }
 
 // Where each pattern comes from (tests feed the real producers' messages through classify):
@@ -74,19 +88,17 @@ export function classify(f: Facts): { outcome: Outcome; reason: string } {
         // Even with a signal: it came too late to stop anything, the release is done.
         return { outcome: "promoted", reason: "" };
     }
+    // The evidence first: it is there even when the program had no time to report the rollback.
+    const rollback = f.rolledBack[0] ?? first(ROLLED_BACK);
+    const rolledBack = rollback === undefined ? undefined : firstLine(rollback, ROLLED_BACK);
     if (f.cancelled) {
-        const rolledBack = first(ROLLED_BACK);
-        return {
-            outcome: "cancelled",
-            reason: rolledBack ? firstLine(rolledBack, ROLLED_BACK) : "cancelled",
-        };
+        return { outcome: "cancelled", reason: rolledBack ?? "cancelled" };
     }
     if (f.violations.length > 0) {
         return { outcome: "invalid", reason: `policy violation: ${f.violations[0]}` };
     }
-    const rolledBack = first(ROLLED_BACK);
-    if (rolledBack) {
-        return { outcome: "rolled-back", reason: firstLine(rolledBack, ROLLED_BACK) };
+    if (rolledBack !== undefined) {
+        return { outcome: "rolled-back", reason: rolledBack };
     }
     for (const re of CONFIG) {
         const e = first(re);

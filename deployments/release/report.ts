@@ -1,9 +1,11 @@
 // What the runner prints: one line per rollout event and per phase, and a last line with the
 // outcome; as text for a person, or as JSON lines (--json) for a machine. Also the Markdown
-// summary written to $GITHUB_STEP_SUMMARY.
-import type { RunEvidence } from "../../components/rollout/core/state";
-import type { PlannedRollout, RolloutLine } from "./events";
-import type { Outcome } from "./outcome";
+// summary written to $GITHUB_STEP_SUMMARY: each canary run as the core renders it (its report's
+// Markdown), and around it only what belongs to the release (stack, image, exit code, duration).
+import { rolloutTag } from "../../components/rollout/core/names";
+import { reportMarkdown } from "../../components/rollout/core/report";
+import type { PlannedRollout, RolloutLine, RolloutRun } from "./events";
+import { EXIT_CODES, Outcome } from "./outcome";
 
 export interface ReleaseResult {
     stack: string;
@@ -15,8 +17,8 @@ export interface ReleaseResult {
     /** A canary ran in this update (false: first deployment, or the template did not change). */
     canaryRan: boolean;
     durationSeconds: number;
-    /** The rollout's evidence, when the update succeeded. */
-    lastRun?: RunEvidence | null;
+    /** The evidence of each canary run of this update (promoted, rolled back or cancelled). */
+    runs: RolloutRun[];
     /** The runner's own lines about cancellation (signal, timings, forced stop). */
     notes: string[];
     lines: RolloutLine[];
@@ -56,7 +58,7 @@ export class Reporter {
     }
 
     planned(planned: PlannedRollout[]): void {
-        const canaries = planned.filter((p) => p.canary).map((p) => p.resource);
+        const canaries = planned.filter((p) => p.canary).map((p) => p.app);
         this.phase(
             "preview",
             canaries.length > 0
@@ -69,7 +71,7 @@ export class Reporter {
         this.emit(
             "rollout",
             { seconds: l.seconds, app: l.app, message: l.message, time: l.time },
-            `${l.seconds.toFixed(1).padStart(7)}s  [canary ${l.app}] ${l.message}`,
+            `${l.seconds.toFixed(1).padStart(7)}s  ${rolloutTag(l.app)} ${l.message}`,
         );
     }
 
@@ -78,17 +80,29 @@ export class Reporter {
     }
 
     result(r: ReleaseResult): void {
-        const { lines: _l, errors: _e, notes: _n, lastRun, ...fields } = r;
+        const { lines: _l, errors: _e, notes: _n, runs, ...fields } = r;
         this.emit(
             "result",
-            { ...fields, verdict: lastRun?.verdict },
+            {
+                ...fields,
+                runs: runs.map(({ app, run }) => ({
+                    app,
+                    verdict: run.verdict,
+                    templateHash: run.templateHash,
+                    startedAt: run.startedAt,
+                })),
+            },
             `release ${this.stack}: ${OUTCOME_TITLE[r.outcome]} (exit ${r.exitCode}) in ` +
                 `${r.durationSeconds}s${r.reason ? `: ${r.reason}` : ""}`,
         );
     }
 }
 
-/** Markdown for GitHub's job summary; code blocks are fenced so no line can break out. */
+/**
+ * Markdown for GitHub's job summary. What a run's evidence says (its verdict, reason, steps and
+ * measurements) is the core's report; the rollout lines and errors it already tells are left
+ * out. Code blocks are fenced so no line can break out.
+ */
 export function markdownSummary(r: ReleaseResult): string {
     const fence = (lines: string[]) => [
         "```text",
@@ -96,47 +110,40 @@ export function markdownSummary(r: ReleaseResult): string {
         "```",
     ];
     const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+    const toldByRun = (text: string) => r.runs.some(({ run }) => text.startsWith(run.reason));
+    const meaning = EXIT_CODES.find((e) => e.code === r.exitCode)?.meaning;
     const out = [
         `## Release \`${r.stack}\`: ${OUTCOME_TITLE[r.outcome]} (exit ${r.exitCode})`,
         "",
         "| | |",
         "| --- | --- |",
         ...(r.image ? [`| Image | \`${cell(r.image)}\` |`] : []),
-        `| Canary | ${r.canaryRan ? "ran" : "none (first deployment or pod template unchanged)"} |`,
+        `| Exit code | ${r.exitCode}${meaning ? `: ${cell(meaning)}` : ""} |`,
         `| Duration | ${r.durationSeconds} s |`,
-        ...(r.reason ? [`| Why | ${cell(r.reason)} |`] : []),
-        ...(r.lastRun
-            ? [`| Verdict | ${cell(`${r.lastRun.verdict}: ${r.lastRun.reason}`)} |`]
+        ...(r.runs.length === 0 && !r.canaryRan
+            ? ["| Canary | none ran (first deployment, or no pod template changed) |"]
+            : []),
+        ...(r.reason && !r.runs.some(({ run }) => run.reason.startsWith(r.reason))
+            ? [`| Why | ${cell(r.reason)} |`]
             : []),
         "",
     ];
     if (r.notes.length > 0) {
         out.push(...r.notes.map((n) => `- ${n}`), "");
     }
-    if (r.lines.length > 0) {
+    out.push(...r.runs.map(({ run }) => reportMarkdown(run)));
+    const untold = r.lines.filter((l) => !r.runs.some((x) => x.app === l.app));
+    if (untold.length > 0) {
         out.push(
             "### Rollout",
             "",
-            ...fence(r.lines.map((l) => `${l.seconds}s [canary ${l.app}] ${l.message}`)),
+            ...fence(untold.map((l) => `${l.seconds}s ${rolloutTag(l.app)} ${l.message}`)),
             "",
         );
     }
-    if (r.outcome !== "promoted" && r.errors.length > 0) {
-        out.push("### Errors", "", ...fence(r.errors.flatMap((e) => e.split("\n"))), "");
-    }
-    if (r.lastRun && r.lastRun.measurements.length > 0) {
-        out.push(
-            "### Measurements",
-            "",
-            "| t | step | weight | metric | value | phase |",
-            "| --- | --- | --- | --- | --- | --- |",
-            ...r.lastRun.measurements.map(
-                (m) =>
-                    `| ${m.atSeconds}s | ${m.step + 1} | ${m.weight}% | ${cell(m.metric)} | ` +
-                    `${cell(JSON.stringify(m.value ?? null))} | ${m.phase} |`,
-            ),
-            "",
-        );
+    const errors = r.outcome === "promoted" ? [] : r.errors.filter((e) => !toldByRun(e));
+    if (errors.length > 0) {
+        out.push("### Errors", "", ...fence(errors.flatMap((e) => e.split("\n"))), "");
     }
     return out.join("\n");
 }

@@ -3,11 +3,9 @@
 import type {
     ConfigValue,
     EngineEvent,
-    OutputMap,
     PreviewOptions,
     UpOptions,
 } from "@pulumi/pulumi/automation";
-import type { RunEvidence } from "../../components/rollout/core/state";
 import type { ReleaseArgs } from "./args";
 import type { Cancellation } from "./cancel";
 import { EventLog } from "./events";
@@ -18,7 +16,7 @@ import type { ReleaseResult, Reporter } from "./report";
 export interface StackPort {
     setConfig(key: string, value: ConfigValue, path?: boolean): Promise<void>;
     preview(opts: PreviewOptions): Promise<unknown>;
-    up(opts: UpOptions): Promise<{ outputs: OutputMap }>;
+    up(opts: UpOptions): Promise<unknown>;
     cancel(): Promise<void>;
 }
 
@@ -39,7 +37,6 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
     const { reporter, cancellation } = deps;
     const notes: string[] = [];
     const log = new EventLog((l) => reporter.rollout(l), start, now);
-    let lastRun: RunEvidence | null | undefined;
     let phase: "open" | "preview" | "update" = "open";
     const stderr: string[] = [];
     const common = {
@@ -66,8 +63,7 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
                 phase = "update";
                 reporter.phase("update", "started");
                 log.restartClock(now());
-                const up = await stack.up(common);
-                lastRun = up.outputs.lastRun?.value as RunEvidence | null | undefined;
+                await stack.up(common);
                 succeeded = true;
             }
         } finally {
@@ -96,6 +92,7 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
         succeeded,
         errors: [...log.errors, ...cliErrors(stderr.join(""))],
         violations: log.violations,
+        rolledBack: log.runs.filter((r) => r.run.verdict !== "Promoted").map((r) => r.run.reason),
     };
     const { outcome, reason } = classify(facts);
     if (cancellation.requested) {
@@ -113,7 +110,7 @@ export async function release(args: ReleaseArgs, deps: ReleaseDeps): Promise<Rel
         reason,
         canaryRan: log.canaryRan(),
         durationSeconds: Math.round((now() - start) / 100) / 10,
-        lastRun: succeeded ? lastRun : undefined,
+        runs: log.runs,
         notes,
         lines: log.lines,
         errors: facts.errors,
@@ -138,8 +135,9 @@ function cancelNotes(
         return [`${c.signal} received before the update: nothing was changed`];
     }
     const notes: string[] = [];
-    if (log.canaryRan()) {
-        const reset = log.errors.find((e) =>
+    if (log.canaryRan() || log.runs.length > 0) {
+        const told = [...log.runs.map((r) => r.run.reason), ...log.errors];
+        const reset = told.find((e) =>
             /traffic is back on the stable version|resetting traffic to stable ALSO failed/.test(e),
         );
         notes.push(

@@ -14,17 +14,20 @@ import { Workspace } from "../../local/workspace";
 interface RunnerEvent {
     type: "phase" | "rollout" | "note" | "result";
     phase?: string;
+    detail?: string;
+    app?: string;
     message?: string;
     outcome?: string;
     exitCode?: number;
     reason?: string;
     canaryRan?: boolean;
+    runs?: { app: string; verdict: string; templateHash: string; startedAt: string }[];
 }
 
 interface RunnerRun {
     child: ChildProcess;
     events: RunnerEvent[];
-    /** Resolves when a rollout line matches. */
+    /** Resolves when a rollout line matches; fails if the runner exits first. */
     waitFor(pattern: RegExp): Promise<void>;
     done: Promise<{ code: number | null; events: RunnerEvent[]; summary: string }>;
 }
@@ -69,7 +72,11 @@ describe("release runner end to end (Automation API, embedded stack)", function 
             },
         );
         const events: RunnerEvent[] = [];
-        const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+        const waiters: {
+            pattern: RegExp;
+            resolve: () => void;
+            reject: (e: Error) => void;
+        }[] = [];
         let buffered = "";
         child.stdout!.on("data", (d: Buffer) => {
             buffered += d.toString();
@@ -89,13 +96,20 @@ describe("release runner end to end (Automation API, embedded stack)", function 
         const done = new Promise<{ code: number | null; events: RunnerEvent[]; summary: string }>(
             (resolve, reject) => {
                 child.on("error", reject);
-                child.on("close", (code) =>
+                child.on("close", (code) => {
+                    for (const w of waiters) {
+                        w.reject(
+                            new Error(
+                                `the runner exited (${code}) before a line matched ${w.pattern}`,
+                            ),
+                        );
+                    }
                     resolve({
                         code,
                         events,
                         summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "",
-                    }),
-                );
+                    });
+                });
             },
         );
         return {
@@ -105,7 +119,9 @@ describe("release runner end to end (Automation API, embedded stack)", function 
             waitFor: (pattern) =>
                 events.some((e) => e.type === "rollout" && pattern.test(e.message ?? ""))
                     ? Promise.resolve()
-                    : new Promise<void>((resolve) => waiters.push({ pattern, resolve })),
+                    : new Promise<void>((resolve, reject) =>
+                          waiters.push({ pattern, resolve, reject }),
+                      ),
         };
     }
 
@@ -115,8 +131,21 @@ describe("release runner end to end (Automation API, embedded stack)", function 
         assert.strictEqual(events[events.length - 1], r[0]);
         return r[0];
     };
-    const rolloutLines = (events: RunnerEvent[]) =>
-        events.filter((e) => e.type === "rollout").map((e) => e.message!);
+    /** The rollout lines' messages; every line names the app it belongs to, this stack's only. */
+    const rolloutLines = (events: RunnerEvent[]) => {
+        const lines = events.filter((e) => e.type === "rollout");
+        assert.deepStrictEqual(
+            lines.filter((e) => e.app !== ws.app),
+            [],
+            "every rollout line names the app",
+        );
+        return lines.map((e) => e.message!);
+    };
+    /** The canary runs the result reports, as [app, verdict]. */
+    const runs = (events: RunnerEvent[]) =>
+        (result(events).runs ?? []).map((r) => [r.app, r.verdict]);
+    /** CanaryCompletion's line, once stable runs the promoted template. */
+    const COMPLETED = /^stable runs [0-9a-f]{12}; canary weight 0, canary scaled to 0$/;
 
     /** Lock files of the workspace's file backend (PULUMI_BACKEND_URL=file://...). */
     const locks = (): string[] => {
@@ -139,11 +168,16 @@ describe("release runner end to end (Automation API, embedded stack)", function 
             { outcome: result(events).outcome, canaryRan: result(events).canaryRan },
             { outcome: "promoted", canaryRan: false },
         );
+        const lines = rolloutLines(events);
         assert.ok(
-            rolloutLines(events).some((l) =>
-                /first deployment: promoted without a canary run/.test(l),
-            ),
+            lines.includes("first deployment: promoted without a canary run"),
+            lines.join("\n"),
         );
+        assert.ok(
+            lines.some((l) => COMPLETED.test(l)),
+            lines.join("\n"),
+        );
+        assert.deepStrictEqual(runs(events), []);
         expectStable(await ws.clusterState(), "blue");
     });
 
@@ -154,6 +188,10 @@ describe("release runner end to end (Automation API, embedded stack)", function 
             { outcome: result(events).outcome, canaryRan: result(events).canaryRan },
             { outcome: "promoted", canaryRan: true },
         );
+        const preview = events.find(
+            (e) => e.type === "phase" && e.phase === "preview" && e.detail !== "started",
+        );
+        assert.strictEqual(preview?.detail, `a canary will run (${ws.app})`);
         const lines = rolloutLines(events);
         for (const w of [20, 40, 60, 80]) {
             assert.ok(
@@ -162,8 +200,23 @@ describe("release runner end to end (Automation API, embedded stack)", function 
             );
         }
         assert.ok(lines.some((l) => /canary "rollouts-demo" promoted after 9 steps/.test(l)));
+        assert.ok(
+            lines.some((l) => COMPLETED.test(l)),
+            lines.join("\n"),
+        );
+        // The run's evidence, read from the CanaryRollout's outputs in the event stream.
+        assert.deepStrictEqual(runs(events), [[ws.app, "Promoted"]]);
         assert.match(summary, /^## Release `local`: promoted \(exit 0\)$/m);
-        assert.match(summary, /\| Verdict \| Promoted: /);
+        assert.match(
+            summary,
+            /^\| Exit code \| 0: released: the canary was promoted, or no canary was needed \|$/m,
+        );
+        // The run as the core's report renders it: heading, then every measurement.
+        assert.match(summary, /^### Canary promoted: [0-9a-f]{12}$/m);
+        assert.match(
+            summary,
+            /^\| [0-9.]+s \| \d+ [^|]*\| \d+% \| success-rate \| [0-9.]+ \| [^|]*\| Successful \|/m,
+        );
         expectStable(await ws.clusterState(), "yellow");
     });
 
@@ -178,7 +231,9 @@ describe("release runner end to end (Automation API, embedded stack)", function 
                 r.reason!,
                 /^canary "rollouts-demo" rolled back at step \d+\/9 .*success-rate/,
             );
+            assert.deepStrictEqual(runs(events), [[ws.app, "Aborted"]]);
             assert.match(summary, /^## Release `local`: rolled back \(exit 3\)$/m);
+            assert.match(summary, /^### Canary rolled back: [0-9a-f]{12}$/m);
             expectStable(await ws.clusterState(), "yellow");
         } finally {
             await ws.setErrorRate("red", 0);
@@ -220,7 +275,11 @@ describe("release runner end to end (Automation API, embedded stack)", function 
         assert.strictEqual(code, 6);
         const r = result(events);
         assert.strictEqual(r.outcome, "cancelled");
-        assert.match(r.reason!, /the release was cancelled \(SIGTERM to the release runner\)/);
+        assert.match(
+            r.reason!,
+            /^canary "rollouts-demo" rolled back at step \d+\/9 .*the release was cancelled \(SIGTERM to the release runner\)/,
+        );
+        assert.deepStrictEqual(runs(events), [[ws.app, "Aborted"]]);
         assert.ok(
             events.some(
                 (e) => e.type === "note" && /pulumi released the stack's lock/.test(e.message!),
@@ -237,7 +296,7 @@ describe("release runner end to end (Automation API, embedded stack)", function 
         const reset = lines.findIndex((l) =>
             /resetting traffic to stable before the canary starts/.test(l),
         );
-        const first = lines.findIndex((l) => /setWeight 20%/.test(l));
+        const first = lines.findIndex((l) => /setWeight 20%: canary replicas/.test(l));
         assert.ok(reset >= 0 && reset < first, "reset comes before the first weight");
         expectStable(await ws.clusterState(), "green");
         assert.deepStrictEqual(locks(), []);

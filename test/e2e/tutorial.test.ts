@@ -8,11 +8,13 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import { expectStable, useEmbeddedStack } from "../support/e2e";
 import { ROOT } from "../support/stackConfig";
-import { Workspace } from "../../local/workspace";
+import { ClusterState, Workspace } from "../../local/workspace";
 
 describe("tutorial end to end (real pulumi, embedded stack)", function () {
     this.timeout(900_000);
     let ws: Workspace;
+    /** The tag stable runs: each test that promotes a new version moves it. */
+    let stableTag = "yellow";
 
     before(async function () {
         useEmbeddedStack(this);
@@ -35,8 +37,8 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
     });
 
     it("pulumi preview of a new image changes nothing in the cluster", async () => {
-        await ws.setImage("argoproj/rollouts-demo:yellow");
-        const before = await ws.clusterState();
+        await ws.setImage(`argoproj/rollouts-demo:${stableTag}`);
+        const before = await ws.steadyState();
         const p = await ws.preview();
         assert.strictEqual(p.code, 0, p.output);
         assert.match(p.output, /CanaryRollout/);
@@ -45,7 +47,7 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             p.output,
             /\[canary rollouts-demo\] preview: a canary will run for template [0-9a-f]{12}: setWeight 20% -> .* about \d+s if healthy, rolled back at the latest after the deadline of \d+s/,
         );
-        assert.deepStrictEqual(await ws.clusterState(), before);
+        assert.deepStrictEqual(await ws.steadyState(), before);
     });
 
     it("2. yellow: the canary steps pass and yellow is promoted", async () => {
@@ -60,43 +62,130 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         expectStable(await ws.clusterState(), "yellow");
     });
 
-    for (const [tag, point, pattern] of [
-        ["green", "while scaling to the second weight", /setWeight 40%: canary replicas/],
-        ["purple", "during a measurement", /success-rate = [0-9.]+ over/],
-    ] as const) {
-        it(`SIGKILL ${point}: the next pulumi up resets the weight first and finishes`, async () => {
-            await ws.setImage(`argoproj/rollouts-demo:${tag}`);
-            const killed = await ws.up({ killWhen: (out) => pattern.test(out) });
-            assert.strictEqual(killed.signal, "SIGKILL");
-            // The killed run's provider host notices that pulumi is gone and puts traffic back
-            // on stable by itself, instead of stepping weights with nobody watching.
-            let mid = await ws.clusterState();
-            for (let t = 0; t < 30 && (mid.weight > 0 || mid.canaryReplicas > 0); t++) {
-                await new Promise((res) => setTimeout(res, 500));
-                mid = await ws.clusterState();
+    // Interrupted updates: `pulumi up` killed (SIGKILL, as a CI runner's OOM or a closed laptop
+    // does) at each point where the cluster is mid-change. Each test releases a new tag; after
+    // the kill all traffic is on a version that passed analysis, and the next `pulumi up`
+    // converges with no manual edit (`pulumi cancel` only removes the dead CLI's lock).
+    const KILL_POINTS: { point: string; at: RegExp; tag: string; phase: Phase }[] = [
+        {
+            point: "at the first weight write",
+            at: /setWeight 20%: canary replicas/,
+            tag: "green",
+            phase: "canary",
+        },
+        {
+            point: "at the second weight write",
+            at: /setWeight 40%: canary replicas/,
+            tag: "purple",
+            phase: "canary",
+        },
+        {
+            point: "at the third weight write",
+            at: /setWeight 60%: canary replicas/,
+            tag: "blue",
+            phase: "canary",
+        },
+        {
+            point: "at the fourth weight write",
+            at: /setWeight 80%: canary replicas/,
+            tag: "orange",
+            phase: "canary",
+        },
+        {
+            point: "during a measurement",
+            at: /success-rate = [0-9.]+ over/,
+            tag: "green",
+            phase: "canary",
+        },
+        {
+            point: "during the rollback",
+            at: /rolled back at step/,
+            tag: "purple",
+            phase: "rollback",
+        },
+        {
+            point: "while stable rolls out",
+            at: /Deployment rollouts-demo-stable updating/,
+            tag: "blue",
+            phase: "promoted",
+        },
+        {
+            point: "during completion",
+            at: /CanaryCompletion rollouts-demo-completion updating/,
+            tag: "orange",
+            phase: "promoted",
+        },
+    ];
+    for (const { point, at, tag, phase } of KILL_POINTS) {
+        it(`SIGKILL ${point}: traffic on a version that passed analysis, the next pulumi up converges`, async () => {
+            const before = stableTag;
+            assert.notStrictEqual(tag, before, "each interrupted release changes the image");
+            // During the rollback: the canary fails its analysis, and pulumi dies mid-reset.
+            await ws.setErrorRate(tag, phase === "rollback" ? 0.3 : 0);
+            try {
+                await ws.setImage(`argoproj/rollouts-demo:${tag}`);
+                const killed = await ws.up({ killWhen: (out) => at.test(out) });
+                assert.strictEqual(killed.signal, "SIGKILL", `not killed:\n${killed.output}`);
+                if (phase === "promoted") {
+                    // The rollout promoted `tag` before the kill: stable may be mid-rollout from
+                    // one analysed version to the other; any canary traffic goes to `tag`.
+                    const mid = await ws.steadyState();
+                    assert.ok(mid.canaryImage.endsWith(`:${tag}`), mid.canaryImage);
+                    assert.ok(
+                        [before, tag].some((t) => mid.stableImage.endsWith(`:${t}`)),
+                        `stable runs ${mid.stableImage}`,
+                    );
+                } else {
+                    // The killed run's provider host notices that pulumi is gone and puts
+                    // traffic back on stable by itself, instead of going on with nobody watching.
+                    const mid = await waitForState(
+                        ws,
+                        (s) => s.weight === 0 && s.canaryReplicas === 0,
+                        20_000,
+                    );
+                    const events = async () =>
+                        (await ws.events("rollouts-demo-canary"))
+                            .map((e) => `${e.reason}: ${e.message}`)
+                            .join("\n");
+                    assert.strictEqual(mid.weight, 0, `orphaned rollout left weight ${mid.weight}`);
+                    assert.strictEqual(
+                        mid.canaryReplicas,
+                        0,
+                        `orphaned rollout left ${mid.canaryReplicas} canary replicas; events:\n${await events()}`,
+                    );
+                    expectStable(mid, before);
+                }
+            } finally {
+                // The dead CLI's lock and its other plugins (pulumi-resource-kubernetes) linger.
+                await ws.cancel().catch(() => undefined);
+                execFileSync("bash", ["-c", `. "${ROOT}/local/lib.sh" && stop_orphaned_plugins`]);
             }
-            assert.strictEqual(mid.weight, 0, `orphaned rollout left weight ${mid.weight}`);
-            assert.strictEqual(mid.canaryReplicas, 0);
-            assert.ok(
-                mid.stableImage.endsWith(":yellow"),
-                "stable untouched by the interrupted run",
-            );
-            await ws.cancel();
-            // The killed CLI's other plugins (pulumi-resource-kubernetes) linger; stop them.
-            execFileSync("bash", ["-c", `. "${ROOT}/local/lib.sh" && stop_orphaned_plugins`]);
 
             const r = await ws.up();
-            assert.strictEqual(r.code, 0, r.output);
-            const reset = r.output.indexOf("resetting traffic to stable");
-            assert.ok(
-                reset >= 0 && reset < r.output.indexOf("setWeight 20%"),
-                "reset comes before the first weight",
-            );
-            expectStable(await ws.clusterState(), tag);
-            // Back to yellow for the tutorial's step 3.
-            await ws.setImage("argoproj/rollouts-demo:yellow");
-            assert.strictEqual((await ws.up()).code, 0);
-            expectStable(await ws.clusterState(), "yellow");
+            const canaryStart = r.output.search(/setWeight 20%: canary replicas/);
+            if (phase === "promoted") {
+                assert.strictEqual(r.code, 0, r.output);
+                assert.strictEqual(canaryStart, -1, "a promoted version is not canaried again");
+                stableTag = tag;
+            } else {
+                const reset = r.output.indexOf(
+                    "resetting traffic to stable before the canary starts",
+                );
+                assert.ok(
+                    reset >= 0 && reset < canaryStart,
+                    `reset comes before the first weight:\n${r.output}`,
+                );
+                if (phase === "rollback") {
+                    // Still failing: retried from a reset and rolled back again, stable untouched.
+                    assert.notStrictEqual(r.code, 0, r.output);
+                    assert.match(r.output, /rolled back at step/);
+                } else {
+                    assert.strictEqual(r.code, 0, r.output);
+                    stableTag = tag;
+                }
+            }
+            await ws.setErrorRate(tag, 0);
+            expectStable(await ws.clusterState(), stableTag);
         });
     }
 
@@ -130,7 +219,7 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             r.output,
             /traffic is back on the stable version and the canary is scaled to 0/,
         );
-        expectStable(await ws.clusterState(), "yellow");
+        expectStable(await ws.clusterState(), stableTag);
         // The evidence survives the failure: the stack's outputs show the rolled-back run,
         // every measurement with its query, and keep the last promoted run beside it.
         const out = async (name: string) =>
@@ -146,7 +235,8 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
             await out("lastVerdict"),
             /^rolled back [0-9a-f]{12} \(run of .*\): at step \d+\/9/,
         );
-        assert.match(r.output, /lastVerdict\s*:\s*"rolled back/);
+        // pulumi up's summary shows the new one-line verdict (as the change of the output).
+        assert.match(r.output, /lastVerdict\s*:.*=> "rolled back [0-9a-f]{12}/);
         assert.ok(!r.output.includes(hook.url), "webhook URLs are secrets: never printed");
 
         // Each notification arrived: start, every step, the rollback; Slack's format too.
@@ -186,17 +276,19 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         assert.notStrictEqual(r.code, 0);
         assert.match(r.output, /resetting traffic to stable before the canary starts/);
         assert.match(r.output, /rolled back at step/);
-        expectStable(await ws.clusterState(), "yellow");
+        expectStable(await ws.clusterState(), stableTag);
     });
 
     it("reverting the config after a failure runs no canary and leaves stable as it is", async () => {
-        await ws.setImage("argoproj/rollouts-demo:yellow");
-        const before = await ws.clusterState();
+        await ws.setImage(`argoproj/rollouts-demo:${stableTag}`);
+        const before = await ws.steadyState();
         const p = await ws.preview();
         assert.strictEqual(p.code, 0, p.output);
         // Preview after a failure changes nothing either.
-        assert.deepStrictEqual(await ws.clusterState(), before);
-        assert.doesNotMatch(p.output, /~\s+.*CanaryRollout/);
+        assert.deepStrictEqual(await ws.steadyState(), before);
+        // The CanaryRollout may update its state (step 3 added notifications to the config), but
+        // its template is the promoted one: no canary.
+        assert.doesNotMatch(p.output, /a canary will run/);
         assert.match(p.output, /preview: no canary will run: the pod template is unchanged/);
         assert.doesNotMatch(p.output, /~\s+.*rollouts-demo-stable/);
         const r = await ws.up();
@@ -204,7 +296,7 @@ describe("tutorial end to end (real pulumi, embedded stack)", function () {
         // No progress line: the rollout did not run (the lastRun output still lists old steps).
         assert.doesNotMatch(r.output, /\[canary rollouts-demo\] (step|resetting)/);
         assert.match(r.output, /rollouts-demo-canary updated/);
-        expectStable(await ws.clusterState(), "yellow");
+        expectStable(await ws.clusterState(), stableTag);
     });
 
     it("pulumi destroy leaves nothing behind", async () => {
@@ -239,4 +331,21 @@ async function webhookReceiver(): Promise<{
         got,
         close: () => new Promise((r) => server.close(() => r())),
     };
+}
+
+type Phase = "canary" | "rollback" | "promoted";
+
+/** The cluster's state once `done` holds, or as it is after `ms`. */
+async function waitForState(
+    ws: Workspace,
+    done: (s: ClusterState) => boolean,
+    ms: number,
+): Promise<ClusterState> {
+    const until = Date.now() + ms;
+    let s = await ws.clusterState();
+    while (!done(s) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+        s = await ws.clusterState();
+    }
+    return s;
 }

@@ -110,7 +110,7 @@ describe("upgrade from the code before the layers refactor (real pulumi, embedde
         lastRunBefore = await ws.lastRun();
         assert.strictEqual(lastRunBefore?.verdict, "Promoted");
         assert.ok(lastRunBefore!.measurements.some((m) => m.phase === "Successful"));
-        stateBefore = await ws.clusterState();
+        stateBefore = await ws.steadyState();
         assert.ok(stateBefore.stableImage.endsWith(":yellow"), stateBefore.stableImage);
         assert.strictEqual(stateBefore.weight, 0);
         assert.strictEqual(stateBefore.canaryReplicas, 0);
@@ -133,7 +133,7 @@ describe("upgrade from the code before the layers refactor (real pulumi, embedde
             `the preview announces changes:\n${changes}\n\nfull output:\n${p.output}`,
         );
         assert.strictEqual(p.code, 0, p.output);
-        assert.deepStrictEqual(await ws.clusterState(), stateBefore);
+        assert.deepStrictEqual(await ws.steadyState(), stateBefore);
     });
 
     it("with the current code, pulumi up runs no canary and changes nothing", async () => {
@@ -143,7 +143,7 @@ describe("upgrade from the code before the layers refactor (real pulumi, embedde
         // Progress lines only: the Outputs section lists lastRun's steps ("setWeight: 20").
         assert.doesNotMatch(r.output, /setWeight \d+%/);
         assert.doesNotMatch(r.output, /\[canary [^\]]*\] (step|resetting)/);
-        assert.deepStrictEqual(await ws.clusterState(), stateBefore);
+        assert.deepStrictEqual(await ws.steadyState(), stateBefore);
         assert.deepStrictEqual(await ws.lastRun(), lastRunBefore);
     });
 });

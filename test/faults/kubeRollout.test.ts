@@ -148,6 +148,20 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             );
         });
 
+        it("events refused (no RBAC create on events): told once, on the app's line; the run promotes", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.refuseEvents = true;
+            const { lines, result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(result.outs.lastRun?.verdict, "Promoted", lines.join("\n"));
+            assert.deepStrictEqual(
+                lines.filter((l) => l.includes("Kubernetes events")),
+                [
+                    '[canary demo] could not write Kubernetes events on Deployment demo/demo-canary (HTTP 403: events is forbidden: User "system:serviceaccount:ci:deployer" cannot create resource "events" in API group "" in the namespace "demo"); the run goes on without them',
+                ],
+            );
+            assert.deepStrictEqual(api.events, []);
+        });
+
         it("a canary Ingress of another app: rolled back before the first write, nothing written", async () => {
             seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
             api.get("ingresses", "demo", "demo-canary")!.metadata.labels![
@@ -207,7 +221,13 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
         it("puts the weight and the canary back to 0 on this app's objects", async () => {
             seedApp(api, { app: "demo", namespace: "demo" });
             api.get("deployments", "demo", "demo-canary")!.spec!.replicas = 2;
-            await captured(() => complete({ ...completion, kubeconfig: api.kubeconfig() }));
+            const { lines } = await captured(() =>
+                complete({ ...completion, kubeconfig: api.kubeconfig() }),
+            );
+            // Its line names the app, as every line of the app's rollout does.
+            assert.deepStrictEqual(lines, [
+                "[canary demo] stable runs h2; canary weight 0, canary scaled to 0",
+            ]);
             assert.deepStrictEqual(writes(), [
                 'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
                 'deployments/demo-canary {"replicas":0}',

@@ -109,6 +109,8 @@ export class KubeApiDouble {
     deployments: "ready" | "stuck" = "ready";
     /** The user the double claims the token belongs to, in 403 messages. */
     user = "system:serviceaccount:ci:deployer";
+    /** RBAC without `create` on events: every event is refused with a 403. */
+    refuseEvents = false;
     private readonly objects = new Map<string, Obj>();
     private readonly hung = new Set<net.Socket>();
     private rv = 100;
@@ -146,6 +148,7 @@ export class KubeApiDouble {
         this.seen.length = 0;
         this.events.length = 0;
         this.faults.length = 0;
+        this.refuseEvents = false;
         this.objects.clear();
         this.deployments = "ready";
     }
@@ -203,6 +206,14 @@ export class KubeApiDouble {
             };
             this.seen.push(seen);
             if (req.method === "POST" && EVENTS.test(url.pathname)) {
+                if (this.refuseEvents) {
+                    seen.answer = 403;
+                    return this.status(
+                        res,
+                        403,
+                        `events is forbidden: User "${this.user}" cannot create resource "events" in API group "" in the namespace "${EVENTS.exec(url.pathname)![1]}"`,
+                    );
+                }
                 this.events.push(seen.body);
                 seen.answer = 201;
                 res.writeHead(201, { "Content-Type": "application/json" });

@@ -4,6 +4,7 @@
 // once and the run goes on.
 import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { describeEvent } from "../core/events";
+import { rolloutTag } from "../core/names";
 import { EventSink, Reporter, RolloutEvent } from "../core/types";
 import { sendQueue, SendQueue } from "./queue";
 import { errorText } from "./retry";
@@ -13,14 +14,14 @@ export const EVENT_SOURCE = "progressive-delivery";
 
 export function kubeEvents(
     kc: KubeConfig,
-    target: { namespace: string; canaryDeployment: string },
+    target: { app: string; namespace: string; canaryDeployment: string },
     log: Reporter,
 ): { sink: EventSink; queue: SendQueue<RolloutEvent> } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lib = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
     const core: CoreV1Api = kc.makeApiClient(lib.CoreV1Api);
     const apps = kc.makeApiClient(lib.AppsV1Api);
-    const { namespace, canaryDeployment: name } = target;
+    const { app, namespace, canaryDeployment: name } = target;
     let uid: string | undefined;
     let refused = false;
     let n = 0;
@@ -61,7 +62,7 @@ export function kubeEvents(
         } catch (err) {
             refused = true;
             log(
-                `[canary ${name}] could not write Kubernetes events on Deployment ${namespace}/${name} (${errorText(err)}); the run goes on without them`,
+                `${rolloutTag(app)} could not write Kubernetes events on Deployment ${namespace}/${name} (${errorText(err)}); the run goes on without them`,
             );
         }
     });

@@ -58,6 +58,13 @@ export interface KubeOptions {
     /** Injected by tests; default real time. */
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
+    /**
+     * Paces the wait for ready canary pods only (defaults to `sleep`): the provider passes its
+     * host clock's, which throws once the run is cancelled or pulumi is gone, so that wait stops
+     * at the next tick. Retries keep `sleep`: the reset to stable after a stop must still go
+     * through.
+     */
+    pollSleep?: (ms: number) => Promise<void>;
 }
 
 /** An API request that failed for good; `status` is the HTTP status, if there was one. */
@@ -341,7 +348,7 @@ export function kubeAdapters(
                             `(${s.updatedReplicas ?? 0} updated) at the rollout deadline; check its pods' events and readiness probe`,
                     );
                 }
-                await sleep(pollMs);
+                await (opts.pollSleep ?? sleep)(pollMs);
             }
         },
         async stableTemplateHash() {

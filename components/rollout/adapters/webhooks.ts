@@ -5,6 +5,7 @@
 // background, so a failing webhook never delays or blocks a step or a rollback.
 import axios from "axios";
 import { describeEvent } from "../core/events";
+import { rolloutTag } from "../core/names";
 import type { NotificationSpec } from "../core/spec";
 import { EventSink, Reporter, RolloutEvent } from "../core/types";
 import { sendQueue, SendQueue } from "./queue";
@@ -49,7 +50,7 @@ export function webhooks(
             // The URL is a secret, and axios puts it in its messages: name the webhook instead.
             const status = (last as { response?: { status?: number } })?.response?.status;
             log(
-                `[canary ${app}] notification "${n.name}" (${e.type}) not delivered after ${WEBHOOK_ATTEMPTS} tries: ${status ? `HTTP ${status}` : safeCode(last)}; the run goes on`,
+                `${rolloutTag(app)} notification "${n.name}" (${e.type}) not delivered after ${WEBHOOK_ATTEMPTS} tries: ${status ? `HTTP ${status}` : safeCode(last)}; the run goes on`,
             );
         }),
     );

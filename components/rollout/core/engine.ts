@@ -2,6 +2,7 @@
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
 import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
+import { rolloutTag } from "./names";
 import { canaryReplicas, describeStep } from "./plan";
 import {
     Clock,
@@ -87,7 +88,7 @@ class Run {
     ) {
         this.start = ports.clock.now();
         this.deadline = this.start + plan.deadlineSeconds * 1000;
-        this.tag = `[canary ${plan.app}]`;
+        this.tag = rolloutTag(plan.app);
     }
 
     async execute(): Promise<RolloutResult> {
@@ -150,10 +151,10 @@ class Run {
         const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
         try {
             await this.ports.router.setWeight(0);
+            // Nothing is printed between the two writes: when pulumi is gone, so is the reader of
+            // the progress lines (a write to its closed pipe can end the host), and the
+            // scale-down must not depend on it.
             if (delay > 0) {
-                this.report(
-                    `weight 0: the canary keeps its pods ${delay}s while traffic leaves it`,
-                );
                 try {
                     await this.ports.clock.sleep(delay * 1000);
                 } catch {

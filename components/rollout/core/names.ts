@@ -52,3 +52,20 @@ export const PULUMI_FIELD_MANAGER_PREFIX = "pulumi-kubernetes";
  * exists (the runner writes it on SIGTERM or SIGINT). Plain `pulumi up` never sets it.
  */
 export const CANCEL_FILE_ENV = "PROGRESSIVE_DELIVERY_CANCEL_FILE";
+
+// Every progress line of a rollout (the engine's steps and measurements, the provider's verdict,
+// the preview's plan, CanaryCompletion, a refused event or webhook) starts with the tag of the
+// app it belongs to, so a person, `pulumi up`'s output and the release runner can tell them apart.
+
+/** The tag of an app's progress lines: "[canary demo]". */
+export function rolloutTag(app: string): string {
+    return `[canary ${app}]`;
+}
+
+const TAGGED_LINE = /^\[canary ([^\]]+)\] (.*)$/;
+
+/** A progress line's app and message ("[canary demo] step 1/9 ..."), or undefined. */
+export function parseRolloutLine(line: string): { app: string; message: string } | undefined {
+    const m = TAGGED_LINE.exec(line);
+    return m ? { app: m[1], message: m[2] } : undefined;
+}

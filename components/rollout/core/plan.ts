@@ -1,5 +1,6 @@
 // The step plan at run time: the weights it sets, the canary replicas a weight needs, and how a
 // step reads in messages. The steps' rules are in spec.ts.
+import { rolloutTag } from "./names";
 import type { Step } from "./spec";
 
 /** The weights a plan sets, in order. */
@@ -62,7 +63,7 @@ export function expectedSeconds(plan: Pick<PlanInput, "steps" | "metrics">): num
 
 /** Preview's line, e.g. `a canary will run for template 5104a0c0ff3a: setWeight 20% -> ...`. */
 export function describePlan(plan: PlanInput, canary: boolean): string {
-    const tag = `[canary ${plan.app}] preview:`;
+    const tag = `${rolloutTag(plan.app)} preview:`;
     if (!canary) {
         return `${tag} no canary will run: the pod template is unchanged (${plan.templateHash.slice(0, 12)})`;
     }
@@ -78,4 +79,13 @@ export function describePlan(plan: PlanInput, canary: boolean): string {
         `${plan.steps.map(describeStep).join(" -> ")}; analysis: ${metrics.join(", ") || "none"}; ` +
         `about ${expectedSeconds(plan)}s if healthy, rolled back at the latest after the deadline of ${plan.deadlineSeconds}s`
     );
+}
+
+/**
+ * Reads back a progress line's message (without its tag): true where describePlan said a canary
+ * will run, false where it said none will, undefined for any other line.
+ */
+export function plannedCanary(message: string): boolean | undefined {
+    const m = /^preview: (a|no) canary will run/.exec(message);
+    return m ? m[1] === "a" : undefined;
 }

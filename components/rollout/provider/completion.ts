@@ -1,7 +1,7 @@
 // CanaryCompletion's run: once stable runs the promoted template, all traffic to stable and the
 // canary to zero, on this app's objects only (the adapters check their owner).
 import { resetToStable } from "../core/engine";
-import { appOfCanary } from "../core/names";
+import { appOfCanary, rolloutTag } from "../core/names";
 import type { CompletionInputs } from "../core/state";
 import { scrubbed, secretsOf } from "./secrets";
 
@@ -15,14 +15,16 @@ export async function complete(
     return scrubbed(await secretsOf(inputs), async (log) => {
         const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
         const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
+        // CanaryApp names the canary Deployment after the app; its state carries no app field.
+        const app = appOfCanary(inputs.canaryDeployment);
         const cluster = kubeAdapters(
             kc,
-            { ...inputs, app: appOfCanary(inputs.canaryDeployment) },
+            { ...inputs, app },
             { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
         );
         await resetToStable({ router: cluster, workloads: cluster });
         log(
-            `[canary ${inputs.canaryDeployment}] stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+            `${rolloutTag(app)} stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
         );
         const outs = { ...inputs };
         delete outs.kubeconfig;

@@ -20,7 +20,7 @@ import {
     RunEvidence,
     SECRET_INPUTS,
 } from "../core/state";
-import { CANCEL_FILE_ENV } from "../core/names";
+import { CANCEL_FILE_ENV, rolloutTag } from "../core/names";
 import { Metric, MetricsSource } from "../core/types";
 import { prometheusUrlProblem } from "../core/urls";
 import { scrubbed, secretsOf } from "./secrets";
@@ -241,7 +241,7 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
     const clock = hostClock({ cancelFile: process.env[CANCEL_FILE_ENV] || undefined });
     const cluster = kubeAdapters(kc, inputs, {
         deadline: Date.now() + inputs.deadlineSeconds * 1000,
-        sleep: clock.sleep,
+        pollSleep: clock.sleep,
     });
     const startedAt = new Date().toISOString();
     let result;
@@ -272,11 +272,11 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
         // Nobody will read the result; the engine already put traffic back on stable. The
         // provider host (resources.ts) exits on this error, or it would linger for good.
         throw new OrphanedRun(
-            `[canary ${inputs.app}] ${clock.stopped()!.message}; traffic is back on stable`,
+            `${rolloutTag(inputs.app)} ${clock.stopped()!.message}; traffic is back on stable`,
         );
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
-    log(`[canary ${inputs.app}] ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);
+    log(`${rolloutTag(inputs.app)} ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);
     return evidence;
 }
 
@@ -316,7 +316,7 @@ async function firstRun(
     let lastRun: RunEvidence | null = null;
     if (existing === undefined || existing === inputs.templateHash) {
         log(
-            `[canary ${inputs.app}] ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
+            `${rolloutTag(inputs.app)} ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
         );
         await resetToStable({ router: cluster, workloads: cluster });
     } else {

@@ -48,6 +48,9 @@ function makeLoader(implPath: string, implFromRoot: string, tsNodePath: string):
  * (OrphanedRun), nobody will read the result and the host would linger for good: exit it.
  */
 async function exitWhenOrphaned<T>(run: () => Promise<T>): Promise<T> {
+    // When pulumi is killed, the pipe the host's stderr writes to is closed: a progress line
+    // must not end the host (EPIPE) before it has put traffic back on stable.
+    process.stderr.on("error", () => undefined);
     try {
         return await run();
     } catch (e) {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { HELP, parseArgs, PROJECT_ROOT, UsageError } from "../../../../deployments/release/args";
+import { main } from "../../../../deployments/release/main";
 import { EXIT_CODES } from "../../../../deployments/release/outcome";
 
 const usage = (message: string) => (e: Error) => e instanceof UsageError && e.message === message;
@@ -86,12 +87,51 @@ describe("release/args", () => {
         );
     });
 
-    it("--help lists every exit code with its meaning", () => {
-        for (const e of EXIT_CODES) {
-            assert.ok(
-                HELP.includes(`  ${String(e.code).padEnd(3)} ${e.meaning}\n`),
-                `${e.code} missing`,
-            );
+    it("--help ends with the exit code table", () => {
+        assert.ok(
+            HELP.endsWith(
+                [
+                    "Exit codes:",
+                    "  0   released: the canary was promoted, or no canary was needed",
+                    "  1   the runner itself failed (a bug): its stack trace is on stderr",
+                    "  2   bad command line",
+                    "  3   the analysis failed: traffic is back on stable, stable unchanged",
+                    "  4   invalid config or a mandatory policy violation: nothing was changed",
+                    "  5   infrastructure error (cluster, Prometheus, backend, lock, CLI)",
+                    "  6   cancelled by SIGTERM/SIGINT: traffic back on stable, stack unlocked",
+                    "",
+                ].join("\n"),
+            ),
+            HELP,
+        );
+    });
+
+    describe("main: the exit code without a release", () => {
+        /** Runs main with stdout and stderr captured. */
+        async function run(argv: string[]) {
+            const out = { code: -1, stdout: "", stderr: "" };
+            const write = { stdout: process.stdout.write, stderr: process.stderr.write };
+            process.stdout.write = ((s: string) => ((out.stdout += s), true)) as never;
+            process.stderr.write = ((s: string) => ((out.stderr += s), true)) as never;
+            try {
+                out.code = await main(argv);
+            } finally {
+                process.stdout.write = write.stdout;
+                process.stderr.write = write.stderr;
+            }
+            return out;
         }
+
+        it("a bad command line: exit 2, the problem on stderr", async () => {
+            assert.deepStrictEqual(await run(["--stack", "dev", "--cancel-timeout", "x"]), {
+                code: 2,
+                stdout: "",
+                stderr: 'release: --cancel-timeout "x" is not a number of seconds between 0 and 600; e.g. --cancel-timeout 8\n',
+            });
+        });
+
+        it("--help: exit 0, the help on stdout", async () => {
+            assert.deepStrictEqual(await run(["--help"]), { code: 0, stdout: HELP, stderr: "" });
+        });
     });
 });

@@ -14,6 +14,7 @@ const facts = (f: Partial<Facts>): Facts => ({
     succeeded: false,
     errors: [],
     violations: [],
+    rolledBack: [],
     ...f,
 });
 
@@ -39,10 +40,24 @@ async function rolledBackMessage(): Promise<string> {
 }
 
 describe("release/outcome", () => {
-    it("exit codes are distinct, and 1 is left to Node for an uncaught bug", () => {
-        const codes = EXIT_CODES.map((e) => e.code);
-        assert.deepStrictEqual(codes, [0, 2, 3, 4, 5, 6]);
-        assert.strictEqual(exitCode("rolled-back"), 3);
+    it("each outcome's exit code, exactly", () => {
+        assert.deepStrictEqual(
+            Object.fromEntries(EXIT_CODES.map((e) => [e.outcome, exitCode(e.outcome)])),
+            {
+                promoted: 0,
+                crash: 1,
+                usage: 2,
+                "rolled-back": 3,
+                invalid: 4,
+                infrastructure: 5,
+                cancelled: 6,
+            },
+        );
+        assert.deepStrictEqual(
+            EXIT_CODES.map((e) => e.code),
+            [0, 1, 2, 3, 4, 5, 6],
+            "distinct, in --help's order",
+        );
     });
 
     it("a canary the analysis rejected: rolled back, with the engine's reason", async () => {
@@ -53,6 +68,22 @@ describe("release/outcome", () => {
             reason: message.split("\n")[0],
         });
         assert.match(got.reason, /^canary "shop" rolled back at step 2\/2/);
+    });
+
+    it("a rollback known from the run's evidence alone (the program had no time to say it)", async () => {
+        const message = await rolledBackMessage();
+        const reason = message.split("\n")[0];
+        assert.deepStrictEqual(
+            classify(facts({ rolledBack: [reason], errors: ["update failed"] })),
+            {
+                outcome: "rolled-back",
+                reason,
+            },
+        );
+        assert.deepStrictEqual(classify(facts({ rolledBack: [reason], cancelled: true })), {
+            outcome: "cancelled",
+            reason,
+        });
     });
 
     it("the runner's own signal wins over the rollback it caused", async () => {

@@ -2,6 +2,7 @@
 // API delivers them, and fails the way its CommandError does.
 import * as assert from "assert";
 import type { EngineEvent, PreviewOptions, UpOptions } from "@pulumi/pulumi/automation";
+import type { RunEvidence } from "../../../../components/rollout/core/state";
 import type { ReleaseArgs } from "../../../../deployments/release/args";
 import { Cancellation, CancelPorts } from "../../../../deployments/release/cancel";
 import { Reporter } from "../../../../deployments/release/report";
@@ -9,10 +10,39 @@ import { release, StackPort } from "../../../../deployments/release/runner";
 
 let seq = 0;
 const ev = (e: Partial<EngineEvent>): EngineEvent => ({ sequence: seq++, timestamp: 0, ...e });
-const line = (m: string) =>
+const line = (m: string, app = "shop") =>
     ev({
-        diagnosticEvent: { message: `[canary shop] ${m}\n`, color: "never", severity: "info#err" },
+        diagnosticEvent: {
+            message: `[canary ${app}] ${m}\n`,
+            color: "never",
+            severity: "info#err",
+        },
     });
+const ROLLOUT = "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout";
+/** The CanaryRollout's outputs once its update is done: its app's new run. */
+const runOutputs = (app: string, run: RunEvidence) =>
+    ev({
+        resOutputsEvent: {
+            metadata: {
+                op: "update",
+                urn: `urn:pulumi:dev::p::${ROLLOUT}::${app}-rollout`,
+                type: ROLLOUT,
+                old: { outputs: { app, lastRun: null } },
+                new: { outputs: { app, lastRun: run } },
+                provider: "",
+            } as never,
+        },
+    });
+const evidence = (verdict: RunEvidence["verdict"], reason: string): RunEvidence => ({
+    verdict,
+    reason,
+    headline: reason,
+    steps: [],
+    measurements: [],
+    durationSeconds: 300,
+    startedAt: "2026-01-01T00:00:00Z",
+    templateHash: "5104a0c0ff3a",
+});
 const error = (m: string) =>
     ev({ diagnosticEvent: { message: m, color: "never", severity: "error" } });
 const ROLLED_BACK =
@@ -31,7 +61,6 @@ class FakeStack implements StackPort {
     constructor(
         private readonly previewScript: Script = async () => undefined,
         private readonly upScript: Script = async () => undefined,
-        private readonly outputs: Record<string, unknown> = {},
     ) {}
     async setConfig(key: string, value: { value: string }, path?: boolean) {
         this.calls.push(`config ${key}=${value.value} path=${path}`);
@@ -43,11 +72,6 @@ class FakeStack implements StackPort {
     async up(opts: UpOptions) {
         this.calls.push("up");
         await this.upScript(opts);
-        return {
-            outputs: Object.fromEntries(
-                Object.entries(this.outputs).map(([k, value]) => [k, { value, secret: false }]),
-            ),
-        };
     }
     async cancel() {
         this.calls.push("cancel");
@@ -106,6 +130,7 @@ function harness(stack: FakeStack | (() => Promise<StackPort>), args: Partial<Re
 
 describe("release/runner", () => {
     it("promoted: preview, then update; one printed line per rollout event; exit 0", async () => {
+        const promoted = evidence("Promoted", 'canary "shop" promoted after 9 steps in 300s');
         const stack = new FakeStack(
             async (o) => {
                 o.onEvent!(
@@ -116,6 +141,7 @@ describe("release/runner", () => {
                                 urn: "urn:pulumi:dev::p::pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout::shop-rollout",
                                 type: "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout",
                                 diffs: ["templateHash"],
+                                new: { inputs: { app: "shop" } },
                                 provider: "",
                             } as never,
                         },
@@ -125,8 +151,9 @@ describe("release/runner", () => {
             async (o) => {
                 o.onEvent!(line("step 1/9 setWeight 20%: canary replicas 1/4"));
                 o.onEvent!(line('canary "shop" promoted after 9 steps in 300s'));
+                o.onEvent!(runOutputs("shop", promoted));
+                o.onEvent!(line("stable runs 5104a0c0ff3a; canary weight 0, canary scaled to 0"));
             },
-            { lastRun: { verdict: "Promoted", reason: "promoted", measurements: [] } },
         );
         const h = harness(stack, { image: "shop:1.5.0" });
         const r = await h.run();
@@ -137,33 +164,53 @@ describe("release/runner", () => {
         ]);
         assert.deepStrictEqual(h.printed, [
             "release dev: preview: started",
-            "release dev: preview: a canary will run (shop-rollout)",
+            "release dev: preview: a canary will run (shop)",
             "release dev: update: started",
             "    0.0s  [canary shop] step 1/9 setWeight 20%: canary replicas 1/4",
             '    0.0s  [canary shop] canary "shop" promoted after 9 steps in 300s',
+            "    0.0s  [canary shop] stable runs 5104a0c0ff3a; canary weight 0, canary scaled to 0",
         ]);
         assert.strictEqual(r.outcome, "promoted");
         assert.strictEqual(r.exitCode, 0);
         assert.strictEqual(r.canaryRan, true);
-        assert.deepStrictEqual(r.lastRun, {
-            verdict: "Promoted",
-            reason: "promoted",
-            measurements: [],
-        });
+        assert.deepStrictEqual(r.runs, [{ app: "shop", run: promoted }]);
         assert.deepStrictEqual(h.cancelFile, []);
     });
 
-    it("rolled back: exit 3 with the engine's reason", async () => {
+    it("rolled back: exit 3 with the engine's reason, and the run's evidence", async () => {
+        const run = evidence("Aborted", ROLLED_BACK);
         const stack = new FakeStack(undefined, async (o) => {
             o.onEvent!(line("step 4/9 setWeight 40%: canary replicas 2/4"));
+            o.onEvent!(runOutputs("shop", run));
             o.onEvent!(error(`${ROLLED_BACK}\nevidence ...`));
             o.onError!("error: update failed\n");
             throw commandError("error: update failed");
         });
         const r = await harness(stack).run();
         assert.deepStrictEqual([r.outcome, r.exitCode, r.reason], ["rolled-back", 3, ROLLED_BACK]);
-        assert.strictEqual(r.lastRun, undefined);
+        assert.deepStrictEqual(r.runs, [{ app: "shop", run }]);
         assert.deepStrictEqual(r.errors, [`${ROLLED_BACK}\nevidence ...`, "update failed"]);
+    });
+
+    it("two apps: each line names its own; one rolled back fails the release (exit 3)", async () => {
+        const run = evidence("Aborted", ROLLED_BACK);
+        const stack = new FakeStack(undefined, async (o) => {
+            o.onEvent!(line("step 1/9 setWeight 20%: canary replicas 1/4", "cart"));
+            o.onEvent!(line("step 4/9 setWeight 40%: canary replicas 2/4"));
+            o.onEvent!(runOutputs("shop", run));
+            o.onEvent!(
+                line("stable runs 5104a0c0ff3a; canary weight 0, canary scaled to 0", "cart"),
+            );
+            throw commandError("");
+        });
+        const h = harness(stack);
+        const r = await h.run();
+        assert.deepStrictEqual(h.printed.slice(-3), [
+            "    0.0s  [canary cart] step 1/9 setWeight 20%: canary replicas 1/4",
+            "    0.0s  [canary shop] step 4/9 setWeight 40%: canary replicas 2/4",
+            "    0.0s  [canary cart] stable runs 5104a0c0ff3a; canary weight 0, canary scaled to 0",
+        ]);
+        assert.deepStrictEqual([r.outcome, r.exitCode, r.reason], ["rolled-back", 3, ROLLED_BACK]);
     });
 
     it("invalid config found by the preview: exit 4 and no update", async () => {
@@ -192,7 +239,10 @@ describe("release/runner", () => {
             throw commandError("error: no stack named 'dev' found\n");
         });
         const r = await h.run();
-        assert.deepStrictEqual([r.outcome, r.reason], ["invalid", "no stack named 'dev' found"]);
+        assert.deepStrictEqual(
+            [r.outcome, r.exitCode, r.reason],
+            ["invalid", 4, "no stack named 'dev' found"],
+        );
     });
 
     it("a locked stack: infrastructure (exit 5), from pulumi's stderr", async () => {
@@ -227,12 +277,40 @@ describe("release/runner", () => {
 
         const r = await h.run();
         assert.deepStrictEqual(h.cancelFile, ["SIGTERM to the release runner"]);
-        assert.deepStrictEqual([r.outcome, r.exitCode], ["cancelled", 6]);
+        assert.deepStrictEqual(
+            [r.outcome, r.exitCode, r.reason],
+            [
+                "cancelled",
+                6,
+                'canary "shop" rolled back at step 4/9 (setWeight 40%, weight 40%): step 2/9 pause 1m failed: the release was cancelled (SIGTERM to the release runner) "result[0] >= 0.95" (failureLimit 3); last value 0.71; traffic is back on the stable version and the canary is scaled to 0',
+            ],
+        );
         assert.deepStrictEqual(r.notes, [
             "the canary was aborted: all traffic is back on stable, the canary is scaled to 0",
             "the update ended 0s after the signal; pulumi released the stack's lock",
         ]);
         assert.ok(!stack.calls.includes("cancel"), "no pulumi cancel after a clean end");
+    });
+
+    it("SIGTERM mid-canary, the program gone before it said why: the reason from the run's evidence", async () => {
+        const reason = ROLLED_BACK.replace(
+            "success-rate 4 measurements failed",
+            "step 2/9 pause 1m failed: the release was cancelled (SIGTERM to the release runner)",
+        );
+        const h = harness(async () => stack);
+        const stack = new FakeStack(undefined, async (o) => {
+            o.onEvent!(line("step 2/9 pause 1m at weight 20%"));
+            h.cancellation.onSignal("SIGTERM", false);
+            o.onEvent!(runOutputs("shop", evidence("Aborted", reason)));
+            throw commandError("");
+        });
+
+        const r = await h.run();
+        assert.deepStrictEqual([r.outcome, r.exitCode, r.reason], ["cancelled", 6, reason]);
+        assert.deepStrictEqual(r.notes, [
+            "the canary was aborted: all traffic is back on stable, the canary is scaled to 0",
+            "the update ended 0s after the signal; pulumi released the stack's lock",
+        ]);
     });
 
     it("pulumi stopped by force: its lock is removed with pulumi cancel", async () => {

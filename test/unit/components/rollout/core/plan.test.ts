@@ -3,6 +3,7 @@ import {
     canaryReplicas,
     describePlan,
     expectedSeconds,
+    plannedCanary,
     weightsOf,
 } from "../../../../../components/rollout/core/plan";
 import { resolveSpec } from "../../../../../components/rollout/core/spec";
@@ -71,5 +72,12 @@ describe("rollout/plan preview line", () => {
             describePlan(plan, false),
             "[canary demo] preview: no canary will run: the pod template is unchanged (5104a0c0ff3a)",
         );
+    });
+
+    it("reads back what its own line says, and nothing from other lines", () => {
+        const message = (line: string) => line.replace(/^\[canary demo\] /, "");
+        assert.strictEqual(plannedCanary(message(describePlan(plan, true))), true);
+        assert.strictEqual(plannedCanary(message(describePlan(plan, false))), false);
+        assert.strictEqual(plannedCanary("step 1/9 setWeight 20%: canary replicas 1/4"), undefined);
     });
 });
