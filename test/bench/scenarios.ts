@@ -17,10 +17,10 @@ export const CANARY_ERROR_RATES = [0.01, 0.05, 0.3];
 /** Excess of the canary's error rate over stable's, in tolerances, for the OC curve. */
 export const OC_EXCESS = [0.5, 1, 1.5, 2, 2.5, 3];
 /**
- * Healthy canaries get more trials: a false-rollback rate is a rare event (the target is 0.5%),
- * and 750 trials show a true 0.1% as more than 0.5% with probability 0.1%.
+ * Healthy canaries get more trials: a false-rollback rate is a rare event (the target is 0.5%);
+ * 600 trials show a true 0.1% as more than 0.5% (4 or more) with probability 0.3%.
  */
-export const HEALTHY_TRIAL_FACTOR = 2.5;
+export const HEALTHY_TRIAL_FACTOR = 3;
 
 export type Group = "grid" | "zero" | "degraded" | "traffic" | "oc" | "speed";
 
