@@ -19,7 +19,14 @@
 import { Checker } from "../check";
 import { checkJudge, JudgeSpec } from "../spec";
 import { addCounts, Counts, KEYS, ZERO } from "./counts";
-import { acceptDispersion, localTemper } from "./dispersion";
+import {
+    acceptDispersion,
+    addMoments,
+    localTemper,
+    Moments,
+    NO_MOMENTS,
+    runDispersion,
+} from "./dispersion";
 import { Bet, logEValue } from "./evalue";
 
 /** The test's parameters: alpha is falseRollbackRate, beta missedDetectionRate. */
@@ -87,6 +94,8 @@ const MAX_RATE = 0.5;
  */
 const JUMP_FACTOR = 20;
 const JUMP_FLOOR = 50;
+/** Intervals kept for the local dispersion: its window at scrape intervals down to 1s. */
+const RECENT = 64;
 
 /** Where an interval lies in time: what `update` needs besides its counts. */
 export interface IntervalTiming {
@@ -117,8 +126,12 @@ export interface SequentialState {
     acceptLog: number;
     /** The dispersion the last interval's evidence against the canary was divided by. */
     lastTemper: number;
-    /** Each used interval's counts, for the dispersions. */
-    intervals: Counts[];
+    /** The last RECENT intervals' counts, for the local dispersion. */
+    recent: Counts[];
+    /** Intervals used so far. */
+    used: number;
+    /** Running sums of each version's interval counts, for the run's dispersion. */
+    moments: { canary: Moments; stable: Moments };
     /** Largest request count (both versions) of one interval used so far. */
     maxInterval: number;
     readings: number;
@@ -148,7 +161,9 @@ export function initialState(): SequentialState {
         rejectLog: [0, 0, 0],
         acceptLog: 0,
         lastTemper: 1,
-        intervals: [],
+        recent: [],
+        used: 0,
+        moments: { canary: NO_MOMENTS, stable: NO_MOMENTS },
         maxInterval: 0,
         readings: 0,
         skipped: 0,
@@ -305,8 +320,8 @@ export function update(
     if (requests === 0) {
         return { ...state, base: now, readings };
     }
-    const intervals = [...state.intervals, inc];
-    const temper = localTemper(intervals, timing);
+    const recent = [...state.recent.slice(1 - RECENT), inc];
+    const temper = localTemper(recent, timing);
     const caps = intervalCaps(p, timing);
     // The wide bet is not tempered: a burst is inside its null (see BETS).
     let rejectLog: number[] = rejectBets(state, p.tolerance).map((bet, i) => {
@@ -324,7 +339,12 @@ export function update(
         rejectLog,
         acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p.tolerance)),
         lastTemper: temper,
-        intervals,
+        recent,
+        used: state.used + 1,
+        moments: {
+            canary: addMoments(state.moments.canary, inc.canaryFailures, inc.canaryRequests),
+            stable: addMoments(state.moments.stable, inc.stableFailures, inc.stableRequests),
+        },
         maxInterval: Math.max(state.maxInterval, requests),
         readings,
     };
@@ -339,7 +359,10 @@ export function update(
 export function decide(state: SequentialState, p: SequentialParams): SequentialResult {
     const { rejectAbove, acceptAbove } = bounds(p);
     const d = acceptDispersion(state);
-    const rejectLogE = rejectStatistic(state.rejectLog);
+    const run = runDispersion(state);
+    const rejectLogE = rejectStatistic(
+        state.rejectLog.map((l, i) => (BETS[i] === "wide" || l <= 0 ? l : l / run)),
+    );
     const acceptLogE = state.acceptLog / d;
     const base = {
         rejectLogE,
