@@ -196,7 +196,8 @@ export function judgeMetric(
                     message:
                         `${counts}: ln e ${two(d.rejectLogE)} >= ${r}${tempered}: the canary's ` +
                         `error rate is more than ${tol} above stable's (the evidence points to ` +
-                        `${strongest(state, tol)})${straddle}`,
+                        `${strongest(state, tol)}), ${fmt(Math.round(at))}s after the canary first ` +
+                        `got traffic${straddle}`,
                 };
             }
             if (judge.role === "gate" && d.decision === "accept") {

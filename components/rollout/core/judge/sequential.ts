@@ -318,7 +318,8 @@ export function update(
         return { ...state, base: now, readings, skipped: state.skipped + 1 };
     }
     if (requests === 0) {
-        return { ...state, base: now, readings };
+        // No new scrape (or no traffic): the next interval starts where this one did.
+        return { ...state, readings };
     }
     const recent = [...state.recent.slice(1 - RECENT), inc];
     const temper = localTemper(recent, timing);

@@ -609,7 +609,8 @@ describe("rollout/judge judgeMetric", () => {
         assert.strictEqual(
             last!.message,
             "canary 60/240 failed (25%) vs stable 7/960 (0.73%): ln e 8.02 >= 5.3: the canary's error " +
-                "rate is more than 0.01 above stable's (the evidence points to +0.3)",
+                "rate is more than 0.01 above stable's (the evidence points to +0.3), 60s after the " +
+                "canary first got traffic",
         );
         assert.deepStrictEqual(last!.value, [8.023, -17.117, 60, 240, 7, 960]);
         assert.strictEqual(last!.requests, 240);
