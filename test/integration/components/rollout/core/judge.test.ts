@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { prometheusSource } from "../../../../../components/rollout/adapters/prometheus";
 import { judgeMetric } from "../../../../../components/rollout/core/judge/metric";
-import type { JudgeSpec } from "../../../../../components/rollout/core/spec";
+import { type JudgeSpec, SPEC_DEFAULTS } from "../../../../../components/rollout/core/spec";
 import {
     MeasureContext,
     Metric,
@@ -59,15 +59,8 @@ class Exporter {
     }
 }
 
-const JUDGE: JudgeSpec = {
-    enabled: true,
-    role: "guard",
-    tolerance: 0.01,
-    falseRollbackRate: 0.005,
-    missedDetectionRate: 0.05,
-    intervalSeconds: 1,
-    minRequests: 50,
-};
+/** The shipped defaults: tolerance 0.01, alpha 0.005, beta 0.05, minRequests 50, as a guard. */
+const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 1 };
 
 const ARGS = {
     namespace: "demo",

@@ -7,7 +7,7 @@ import {
     judgeCondition,
     judgeMetric,
 } from "../../../../../components/rollout/core/judge/metric";
-import type { JudgeSpec } from "../../../../../components/rollout/core/spec";
+import { type JudgeSpec, SPEC_DEFAULTS } from "../../../../../components/rollout/core/spec";
 import {
     MeasureContext,
     MeasurementResult,
@@ -465,15 +465,8 @@ describe("rollout/judge sequentialDecision", () => {
 // ---------------------------------------------------------------------------------------------
 // The metric, through a fake MetricsSource.
 
-const JUDGE: JudgeSpec = {
-    enabled: true,
-    role: "guard",
-    tolerance: 0.01,
-    falseRollbackRate: 0.005,
-    missedDetectionRate: 0.05,
-    intervalSeconds: 10,
-    minRequests: 50,
-};
+/** The shipped defaults: tolerance 0.01, alpha 0.005, beta 0.05, minRequests 50, as a guard. */
+const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 10 };
 const GATE: JudgeSpec = { ...JUDGE, role: "gate" };
 
 const ARGS = {
