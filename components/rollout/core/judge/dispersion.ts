@@ -10,8 +10,6 @@ import type { IntervalTiming, SequentialState } from "./sequential";
  */
 const LOCAL_SECONDS = 40;
 const DISPERSION_NOISE = 2;
-/** The accept side's dispersion prior: four failures' worth at dispersion 1. */
-const DISPERSION_PRIOR = 4;
 
 const VERSIONS = [
     ["canaryFailures", "canaryRequests"],
@@ -52,11 +50,6 @@ export function localTemper(intervals: Counts[], timing: IntervalTiming): number
     return variance > 0 ? Math.max(1, excess / variance) : 1;
 }
 
-/**
- * The accept side's dispersion: both versions' failures around their rate over the whole run, on
- * a prior of DISPERSION_PRIOR at 1. Slow to forget on purpose: a long run of clean intervals
- * between clumps must not pass for independent errors.
- */
 /** Running sums of one version's interval counts: enough for the run's dispersion. */
 export interface Moments {
     /** Sum of failures^2, failures x requests, requests^2 over the intervals used. */
@@ -98,22 +91,13 @@ function runResiduals(state: RunState): { residual: number; variance: number; no
 }
 
 /**
- * The roll-back side's long memory: both versions' failures around their rates over the whole
- * run, less DISPERSION_NOISE standard deviations of chance. A burst or a clump shows here for the
- * rest of the run, where the local window has forgotten it.
+ * The errors' dispersion over the whole run: both versions' failures around their rates, less
+ * DISPERSION_NOISE standard deviations of chance. A burst or a clump shows here for the rest of the
+ * run, where the local window has forgotten it. The tempered roll-back bets and the accept side
+ * divide by it.
  */
 export function runDispersion(state: RunState): number {
     const r = runResiduals(state);
     const excess = r.residual - DISPERSION_NOISE * Math.sqrt(r.noise);
     return r.variance > 0 ? Math.max(1, excess / r.variance) : 1;
-}
-
-/**
- * The accept side's dispersion: both versions' failures around their rate over the whole run, on
- * a prior of DISPERSION_PRIOR at 1. Slow to forget on purpose: a long run of clean intervals
- * between clumps must not pass for independent errors.
- */
-export function acceptDispersion(state: RunState): number {
-    const r = runResiduals(state);
-    return Math.max(1, (DISPERSION_PRIOR + r.residual) / (DISPERSION_PRIOR + r.variance));
 }

@@ -15,18 +15,11 @@
 // - it never falls below a floor (`floor`), so a canary that degrades after minutes of good
 //   behaviour is caught as fast as one bad from the start; a union bound over the restarts pays
 //   for that in the floor's depth.
-// The accept side divides its evidence by the dispersion over the whole run (`acceptDispersion`).
+// The accept side divides its evidence by the dispersion over the whole run (`runDispersion`).
 import { Checker } from "../check";
 import { checkJudge, JudgeSpec } from "../spec";
 import { addCounts, Counts, KEYS, ZERO } from "./counts";
-import {
-    acceptDispersion,
-    addMoments,
-    localTemper,
-    Moments,
-    NO_MOMENTS,
-    runDispersion,
-} from "./dispersion";
+import { addMoments, localTemper, Moments, NO_MOMENTS, runDispersion } from "./dispersion";
 import { Bet, logEValue } from "./evalue";
 
 /** The test's parameters: alpha is falseRollbackRate, beta missedDetectionRate. */
@@ -147,7 +140,7 @@ export interface SequentialResult {
     acceptLogE: number;
     rejectAbove: number;
     acceptAbove: number;
-    /** The accept side's dispersion (1 for independent errors). */
+    /** The errors' dispersion over the run (1 for independent errors). */
     dispersion: number;
     /** Requests and failures in the intervals used so far. */
     counts: Counts;
@@ -359,10 +352,9 @@ export function update(
  */
 export function decide(state: SequentialState, p: SequentialParams): SequentialResult {
     const { rejectAbove, acceptAbove } = bounds(p);
-    const d = acceptDispersion(state);
-    const run = runDispersion(state);
+    const d = runDispersion(state);
     const rejectLogE = rejectStatistic(
-        state.rejectLog.map((l, i) => (BETS[i] === "wide" || l <= 0 ? l : l / run)),
+        state.rejectLog.map((l, i) => (BETS[i] === "wide" || l <= 0 ? l : l / d)),
     );
     const acceptLogE = state.acceptLog / d;
     const base = {

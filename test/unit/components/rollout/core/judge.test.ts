@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
 import { Counts } from "../../../../../components/rollout/core/judge/counts";
-import { acceptDispersion } from "../../../../../components/rollout/core/judge/dispersion";
+import { runDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
     JUDGE_INCONCLUSIVE_LIMIT,
     judgeCondition,
@@ -299,17 +299,17 @@ describe("rollout/judge sequentialDecision", () => {
         for (const r of readings(60, clumps).slice(19)) {
             state = update(state, r, P);
         }
-        assert.strictEqual(acceptDispersion(state).toFixed(2), "3.51");
+        assert.strictEqual(runDispersion(state).toFixed(2), "3.24");
         assert.strictEqual(
             decide(state, P).acceptLogE.toFixed(3),
-            (state.acceptLog / acceptDispersion(state)).toFixed(3),
+            (state.acceptLog / runDispersion(state)).toFixed(3),
         );
         // Independent failures at the same rates: dispersion 1.
         let plain = initialState();
         for (const x of readings(60, (i) => interval([1, 0, 0, 1, 0][i % 5], i))) {
             plain = update(plain, x, P);
         }
-        assert.strictEqual(acceptDispersion(plain), 1);
+        assert.strictEqual(runDispersion(plain), 1);
         assert.strictEqual(plain.lastTemper, 1);
     });
 
@@ -330,7 +330,7 @@ describe("rollout/judge sequentialDecision", () => {
         const good = [1, 0, 0, 1, 0];
         assert.deepStrictEqual(
             decidedAfter(readings(60, (i) => interval(i < 18 ? good[i % 5] : 12, i))),
-            { intervals: 29, decision: "reject", reject: "5.307", accept: "-14.615" },
+            { intervals: 29, decision: "reject", reject: "5.307", accept: "-15.719" },
         );
     });
 
@@ -605,7 +605,7 @@ describe("rollout/judge judgeMetric", () => {
                 "rate is more than 0.01 above stable's (the evidence points to +0.3), 60s after the " +
                 "canary first got traffic",
         );
-        assert.deepStrictEqual(last!.value, [8.023, -17.117, 60, 240, 7, 960]);
+        assert.deepStrictEqual(last!.value, [8.023, -37.796, 60, 240, 7, 960]);
         assert.strictEqual(last!.requests, 240);
     });
 
