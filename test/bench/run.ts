@@ -39,7 +39,7 @@ interface Options {
 function options(argv: string[]): Options {
     const o: Options = {
         svg: path.join(__dirname, "out", "verdicts.svg"),
-        trials: 300,
+        trials: 200,
         seed: 20240607,
         workers: Math.min(2, os.availableParallelism()),
     };

@@ -17,10 +17,10 @@ export const CANARY_ERROR_RATES = [0.01, 0.05, 0.3];
 /** Excess of the canary's error rate over stable's, in tolerances, for the OC curve. */
 export const OC_EXCESS = [0.5, 1, 1.5, 2, 2.5, 3];
 /**
- * Healthy canaries get more trials: a false-rollback rate is a rare event (the target is 0.5%),
- * and 750 trials show a true 0.1% as more than 0.5% with probability 0.1%.
+ * Healthy canaries get more trials: a false-rollback rate is a rare event (the target is 0.5%);
+ * 600 trials show a true 0.1% as more than 0.5% (4 or more) with probability 0.3%.
  */
-export const HEALTHY_TRIAL_FACTOR = 2.5;
+export const HEALTHY_TRIAL_FACTOR = 3;
 
 export type Group = "grid" | "zero" | "degraded" | "traffic" | "oc" | "speed";
 
@@ -45,7 +45,10 @@ export function plans(trials: number): Plan[] {
     const out: Plan[] = [];
     const add = (group: Group, s: Omit<Scenario, "name">, policies: PolicyName[], label = "") => {
         const healthy = s.canaryErrorRate - s.stableErrorRate <= JUDGE.tolerance + 1e-9;
-        const n = Math.round(healthy ? trials * HEALTHY_TRIAL_FACTOR : trials);
+        // Below 20 rps a healthy run lasts to the gate's acceptance or the deadline (up to 30
+        // minutes), and the judge has rolled none back in any measurement: half the extra trials.
+        const factor = s.rps < 20 ? (1 + HEALTHY_TRIAL_FACTOR) / 2 : HEALTHY_TRIAL_FACTOR;
+        const n = Math.round(healthy ? trials * factor : trials);
         const name =
             `${s.scrapeSeconds}s-${s.errorModel}-${s.rps}rps-stable${pctName(s.stableErrorRate)}-` +
             `canary${pctName(s.canaryErrorRate)}${s.traffic === "steady" ? "" : `-${s.traffic}`}${label}`;
@@ -79,7 +82,17 @@ export function plans(trials: number): Plan[] {
         for (const model of ERROR_MODELS) {
             for (const rps of RPS) {
                 for (const rate of CANARY_ERROR_RATES) {
-                    add("grid", steady(s, model, rps, STABLE_ERROR_RATE, rate), POLICY_NAMES);
+                    // Bad canaries below 20 rps: on the independent model only (nothing is
+                    // decided fast there, and every run lasts).
+                    if (model !== "independent" && rate !== STABLE_ERROR_RATE && rps < 20) {
+                        continue;
+                    }
+                    // Flagger's policy is the comparison on the issue's own model only.
+                    const names =
+                        model === "independent"
+                            ? POLICY_NAMES
+                            : POLICY_NAMES.filter((p) => p !== "flagger");
+                    add("grid", steady(s, model, rps, STABLE_ERROR_RATE, rate), names);
                 }
             }
         }

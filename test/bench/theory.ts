@@ -13,6 +13,8 @@ import {
     SequentialParams,
     GROSS_EXCESS,
     GROSS_SHIFT,
+    WIDE_EXCESS,
+    WIDE_SHIFT,
 } from "../../components/rollout/core/judge/sequential";
 import { Step } from "../../components/rollout/core/spec";
 
@@ -86,6 +88,11 @@ export function expectedDecision(
             shift: grossShift,
         },
         { thetaC: excess, thetaS: theta, shift: p.tolerance },
+        {
+            thetaC: theta + Math.max(WIDE_SHIFT, p.tolerance) + WIDE_EXCESS - WIDE_SHIFT,
+            thetaS: theta,
+            shift: Math.max(WIDE_SHIFT, p.tolerance),
+        },
     ];
     const accept: Bet = { thetaC: theta, thetaS: theta, shift: p.tolerance };
     const caps = intervalCaps(p, {

@@ -10,8 +10,6 @@ import type { IntervalTiming, SequentialState } from "./sequential";
  */
 const LOCAL_SECONDS = 40;
 const DISPERSION_NOISE = 2;
-/** The accept side's dispersion prior: four failures' worth at dispersion 1. */
-const DISPERSION_PRIOR = 4;
 
 const VERSIONS = [
     ["canaryFailures", "canaryRequests"],
@@ -52,22 +50,54 @@ export function localTemper(intervals: Counts[], timing: IntervalTiming): number
     return variance > 0 ? Math.max(1, excess / variance) : 1;
 }
 
+/** Running sums of one version's interval counts: enough for the run's dispersion. */
+export interface Moments {
+    /** Sum of failures^2, failures x requests, requests^2 over the intervals used. */
+    xx: number;
+    xn: number;
+    nn: number;
+}
+
+export const NO_MOMENTS: Moments = { xx: 0, xn: 0, nn: 0 };
+
+export function addMoments(m: Moments, failures: number, requests: number): Moments {
+    return {
+        xx: m.xx + failures * failures,
+        xn: m.xn + failures * requests,
+        nn: m.nn + requests * requests,
+    };
+}
+
+type RunState = Pick<SequentialState, "counts" | "moments">;
+
 /**
- * The accept side's dispersion: both versions' failures around their rate over the whole run, on
- * a prior of DISPERSION_PRIOR at 1. Slow to forget on purpose: a long run of clean intervals
- * between clumps must not pass for independent errors.
+ * Both versions' failures around their rates over the whole run: the sum of squared residuals,
+ * their expected sum for independent failures, and the variance of that sum, from running sums
+ * (sum (x - n r)^2 = sum x^2 - 2 r sum x n + r^2 sum n^2).
  */
-export function acceptDispersion(state: Pick<SequentialState, "counts" | "intervals">): number {
-    let residual = DISPERSION_PRIOR;
-    let variance = DISPERSION_PRIOR;
-    const c = state.counts;
+function runResiduals(state: RunState): { residual: number; variance: number; noise: number } {
+    let residual = 0;
+    let variance = 0;
+    let noise = 0;
     for (const [x, n] of VERSIONS) {
+        const c = state.counts;
+        const m = state.moments[x === "canaryFailures" ? "canary" : "stable"];
         const rate = (c[x] + 0.5) / (c[n] + 1);
-        for (const i of state.intervals) {
-            const expected = i[n] * rate;
-            residual += (i[x] - expected) ** 2;
-            variance += expected * (1 - rate);
-        }
+        residual += Math.max(0, m.xx - 2 * rate * m.xn + rate * rate * m.nn);
+        variance += rate * (1 - rate) * c[n];
+        noise += rate * c[n] + 2 * rate * rate * m.nn;
     }
-    return Math.max(1, residual / variance);
+    return { residual, variance, noise };
+}
+
+/**
+ * The errors' dispersion over the whole run: both versions' failures around their rates, less
+ * DISPERSION_NOISE standard deviations of chance. A burst or a clump shows here for the rest of the
+ * run, where the local window has forgotten it. The tempered roll-back bets and the accept side
+ * divide by it.
+ */
+export function runDispersion(state: RunState): number {
+    const r = runResiduals(state);
+    const excess = r.residual - DISPERSION_NOISE * Math.sqrt(r.noise);
+    return r.variance > 0 ? Math.max(1, excess / r.variance) : 1;
 }

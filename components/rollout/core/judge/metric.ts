@@ -175,13 +175,13 @@ export function judgeMetric(
                 c.stableFailures,
                 c.stableRequests,
             ];
-            const used = state.intervals.length > before.intervals.length;
+            const used = state.used > before.used;
             const tempered =
                 used && state.lastTemper > 1
                     ? ` (the last interval's evidence divided by the errors' dispersion, ${two(state.lastTemper)})`
                     : "";
             const counts = describeCounts(c);
-            const inc = used ? state.intervals[state.intervals.length - 1] : undefined;
+            const inc = used ? state.recent[state.recent.length - 1] : undefined;
             const straddle =
                 inc && during.length > 1
                     ? `; the weight went ${during.map((w) => `${w}%`).join(" -> ")} within the ` +
@@ -196,7 +196,8 @@ export function judgeMetric(
                     message:
                         `${counts}: ln e ${two(d.rejectLogE)} >= ${r}${tempered}: the canary's ` +
                         `error rate is more than ${tol} above stable's (the evidence points to ` +
-                        `${strongest(state, tol)})${straddle}`,
+                        `${strongest(state, tol)}), ${fmt(Math.round(at))}s after the canary first ` +
+                        `got traffic${straddle}`,
                 };
             }
             if (judge.role === "gate" && d.decision === "accept") {

@@ -9,17 +9,17 @@
 // so the guarantees hold at every scrape. Real errors are not independent (a retrying client fails
 // in clumps, a bad pod fails one version for 10-20s), which would let e-values grow under the null;
 // the roll-back side answers with three things, each of which only ever lowers its statistic:
-// - each interval's evidence for the excess bet is divided by the errors' dispersion around it
-//   (`localTemper`): clumps of K failures carry the evidence of one failure, not K;
+// - each interval's evidence is divided by the errors' dispersion around it (`localTemper`):
+//   clumps of K failures carry the evidence of one failure, not K; a burst tempers itself;
 // - each interval adds at most a cap (`intervalCaps`): one interval can be one event;
 // - it never falls below a floor (`floor`), so a canary that degrades after minutes of good
 //   behaviour is caught as fast as one bad from the start; a union bound over the restarts pays
 //   for that in the floor's depth.
-// The accept side divides its evidence by the dispersion over the whole run (`acceptDispersion`).
+// The accept side divides its evidence by the dispersion over the whole run (`runDispersion`).
 import { Checker } from "../check";
 import { checkJudge, JudgeSpec } from "../spec";
 import { addCounts, Counts, KEYS, ZERO } from "./counts";
-import { acceptDispersion, localTemper } from "./dispersion";
+import { addMoments, localTemper, Moments, NO_MOMENTS, runDispersion } from "./dispersion";
 import { Bet, logEValue } from "./evalue";
 
 /** The test's parameters: alpha is falseRollbackRate, beta missedDetectionRate. */
@@ -31,17 +31,18 @@ export type SequentialParams = Pick<
 export type Decision = "accept" | "reject" | "continue";
 
 /**
- * The roll-back side is a mixture of two bets, half each.
+ * The roll-back side has three bets, each with its own share of alpha (a weighted Bonferroni):
  *
- * The gross bet: "at most GROSS_SHIFT above stable" against GROSS_EXCESS above it. Its evidence
- * per canary request is zero at about 19% errors with stable at 1%, so a version that fails 30% of
- * requests is caught on its first hundred or so, while a 10-20% burst on one version, which
- * healthy services have, weighs little for it.
- */
-export const GROSS_SHIFT = 0.08;
-export const GROSS_EXCESS = 0.3;
-export const GROSS_WEIGHT = 0.5;
-/**
+ * The gross bet (GROSS_WEIGHT): "at most GROSS_SHIFT above stable" against GROSS_EXCESS above it,
+ * tempered by the local dispersion like the excess bet. A version failing 30% of requests, steadily,
+ * is caught on its first hundred or so; a 10-20% burst on one version varies far more than a
+ * steady rate and is tempered away.
+ *
+ * The wide bet (WIDE_WEIGHT): "at most WIDE_SHIFT above stable" against WIDE_EXCESS above it, not
+ * tempered: a 10-20 point burst is inside its null, so it cannot be fooled by one at any traffic,
+ * and a canary that jumps from clean to failing a third of its requests (which the tempered bets
+ * see as a burst at first) is caught by it as soon as its requests tell 35 from 20 points.
+ *
  * The excess bet: "within tolerance" against the canary failing at its own rate so far, shrunk
  * toward stable's + 2 tolerances by EXCESS_PRIOR_REQUESTS requests' worth and kept between + 2 and
  * + 12 tolerances. It is fixed before each interval is read (a predictable plug-in), so the product
@@ -49,9 +50,17 @@ export const GROSS_WEIGHT = 0.5;
  * for a grid of them. E.g. a canary at 5% against 1% is bet at 3% for its first requests, 4% after
  * 600 of them.
  */
+export const GROSS_SHIFT = 0.08;
+export const GROSS_EXCESS = 0.3;
+export const GROSS_WEIGHT = 0.4;
+export const WIDE_SHIFT = 0.2;
+export const WIDE_EXCESS = 0.35;
+export const WIDE_WEIGHT = 0.2;
 export const EXCESS_PRIOR_REQUESTS = 300;
 export const EXCESS_MIN = 2;
 export const EXCESS_MAX = 12;
+/** The bets, in the order of SequentialState.rejectLog. */
+export const BETS = ["gross", "excess", "wide"] as const;
 /** One interval adds at most this share of the gross bet's bound: two intervals are needed. */
 const GROSS_CAP_SHARE = 0.625;
 /**
@@ -78,6 +87,8 @@ const MAX_RATE = 0.5;
  */
 const JUMP_FACTOR = 20;
 const JUMP_FLOOR = 50;
+/** Intervals kept for the local dispersion: its window at scrape intervals down to 1s. */
+const RECENT = 64;
 
 /** Where an interval lies in time: what `update` needs besides its counts. */
 export interface IntervalTiming {
@@ -102,14 +113,18 @@ export interface SequentialState {
     prior?: { failures: number; requests: number };
     /** Requests and failures in the intervals used so far. */
     counts: Counts;
-    /** ln e-value of each roll-back bet (gross, excess): tempered, capped, floored. */
+    /** ln e-value of each roll-back bet, in BETS order: tempered, capped, floored. */
     rejectLog: number[];
     /** ln e-value of the accept side, untempered. */
     acceptLog: number;
     /** The dispersion the last interval's evidence against the canary was divided by. */
     lastTemper: number;
-    /** Each used interval's counts, for the dispersions. */
-    intervals: Counts[];
+    /** The last RECENT intervals' counts, for the local dispersion. */
+    recent: Counts[];
+    /** Intervals used so far. */
+    used: number;
+    /** Running sums of each version's interval counts, for the run's dispersion. */
+    moments: { canary: Moments; stable: Moments };
     /** Largest request count (both versions) of one interval used so far. */
     maxInterval: number;
     readings: number;
@@ -125,7 +140,7 @@ export interface SequentialResult {
     acceptLogE: number;
     rejectAbove: number;
     acceptAbove: number;
-    /** The accept side's dispersion (1 for independent errors). */
+    /** The errors' dispersion over the run (1 for independent errors). */
     dispersion: number;
     /** Requests and failures in the intervals used so far. */
     counts: Counts;
@@ -136,10 +151,12 @@ export interface SequentialResult {
 export function initialState(): SequentialState {
     return {
         counts: { ...ZERO },
-        rejectLog: [0, 0],
+        rejectLog: [0, 0, 0],
         acceptLog: 0,
         lastTemper: 1,
-        intervals: [],
+        recent: [],
+        used: 0,
+        moments: { canary: NO_MOMENTS, stable: NO_MOMENTS },
         maxInterval: 0,
         readings: 0,
         skipped: 0,
@@ -165,7 +182,7 @@ export function bounds(p: SequentialParams): { rejectAbove: number; acceptAbove:
 
 /** The mixture weights of the roll-back bets, in `rejectBets` order. */
 export function rejectWeights(): number[] {
-    return [GROSS_WEIGHT, 1 - GROSS_WEIGHT];
+    return [GROSS_WEIGHT, 1 - GROSS_WEIGHT - WIDE_WEIGHT, WIDE_WEIGHT];
 }
 
 /** Stable's error rate for the bets: its intervals so far, on its lifetime prior. */
@@ -177,7 +194,7 @@ export function stableRate(state: SequentialState): number {
     return Math.min(MAX_RATE, Math.max(MIN_RATE, failures / requests));
 }
 
-/** The roll-back bets for the next interval: gross, then excess. */
+/** The roll-back bets for the next interval, in BETS order. */
 export function rejectBets(state: SequentialState, tolerance: number): Bet[] {
     const thetaS = stableRate(state);
     const below1 = (x: number) => Math.min(x, 0.999);
@@ -198,6 +215,11 @@ export function rejectBets(state: SequentialState, tolerance: number): Bet[] {
             thetaS,
             shift: tolerance,
         },
+        {
+            thetaC: below1(thetaS + Math.max(WIDE_SHIFT, tolerance) + WIDE_EXCESS - WIDE_SHIFT),
+            thetaS,
+            shift: Math.max(WIDE_SHIFT, tolerance),
+        },
     ];
 }
 
@@ -208,12 +230,13 @@ export function acceptBet(state: SequentialState, tolerance: number): Bet {
 }
 
 /**
- * The most one interval adds to each roll-back bet's ln e-value. The gross bet: 5/8 of its bound,
- * so one interval never rolls back (it can be one event: a clump of failures, a burst's start)
- * and two can. The excess bet looks for an excess that lasts: an interval of d seconds adds at
- * most d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to BURST_SECONDS
- * touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at most 3/4 of the
- * way at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.5 per interval of the 5.99 bound.
+ * The most one interval adds to each roll-back bet's ln e-value. The gross and wide bets: 5/8 of
+ * their bound, so one interval never rolls back (it can be one event: a clump of failures, a
+ * burst's start) and two can. The excess bet looks for an excess that lasts: an interval of d
+ * seconds adds at most d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to
+ * BURST_SECONDS touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at
+ * most 3/4 of the way at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.55 per interval of
+ * the 6.21 bound.
  */
 export function intervalCaps(p: SequentialParams, timing: IntervalTiming): number[] {
     const w = rejectWeights();
@@ -222,7 +245,8 @@ export function intervalCaps(p: SequentialParams, timing: IntervalTiming): numbe
     const sustained = BURST_SECONDS + 2 * timing.scrapeSeconds;
     const excess =
         ((rejectAbove - Math.log(w[1])) * Math.max(0, timing.seconds)) / Math.max(1, sustained);
-    return [gross, excess];
+    const wide = GROSS_CAP_SHARE * (rejectAbove - Math.log(w[2]));
+    return [gross, excess, wide];
 }
 
 /**
@@ -287,17 +311,16 @@ export function update(
         return { ...state, base: now, readings, skipped: state.skipped + 1 };
     }
     if (requests === 0) {
-        return { ...state, base: now, readings };
+        // No new scrape (or no traffic): the next interval starts where this one did.
+        return { ...state, readings };
     }
-    const intervals = [...state.intervals, inc];
-    const temper = localTemper(intervals, timing);
+    const recent = [...state.recent.slice(1 - RECENT), inc];
+    const temper = localTemper(recent, timing);
     const caps = intervalCaps(p, timing);
-    // The gross bet is not tempered: its zero-drift point above the bursts healthy services have
-    // and its cap are its defence, and a canary that goes from clean to failing a third of its
-    // requests must not be held back by the jump itself looking like a burst.
+    // The wide bet is not tempered: a burst is inside its null (see BETS).
     let rejectLog: number[] = rejectBets(state, p.tolerance).map((bet, i) => {
         const l = logEValue(inc, bet);
-        const t = i === 0 ? 1 : temper;
+        const t = BETS[i] === "wide" ? 1 : temper;
         return state.rejectLog[i] + Math.min(caps[i], l > 0 ? l / t : l);
     });
     // On its floor, a bet starts afresh from exp(floor).
@@ -310,7 +333,12 @@ export function update(
         rejectLog,
         acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p.tolerance)),
         lastTemper: temper,
-        intervals,
+        recent,
+        used: state.used + 1,
+        moments: {
+            canary: addMoments(state.moments.canary, inc.canaryFailures, inc.canaryRequests),
+            stable: addMoments(state.moments.stable, inc.stableFailures, inc.stableRequests),
+        },
         maxInterval: Math.max(state.maxInterval, requests),
         readings,
     };
@@ -324,8 +352,10 @@ export function update(
  */
 export function decide(state: SequentialState, p: SequentialParams): SequentialResult {
     const { rejectAbove, acceptAbove } = bounds(p);
-    const d = acceptDispersion(state);
-    const rejectLogE = rejectStatistic(state.rejectLog);
+    const d = runDispersion(state);
+    const rejectLogE = rejectStatistic(
+        state.rejectLog.map((l, i) => (BETS[i] === "wide" || l <= 0 ? l : l / d)),
+    );
     const acceptLogE = state.acceptLog / d;
     const base = {
         rejectLogE,

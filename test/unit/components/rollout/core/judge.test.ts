@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
 import { Counts } from "../../../../../components/rollout/core/judge/counts";
-import { acceptDispersion } from "../../../../../components/rollout/core/judge/dispersion";
+import { runDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
     JUDGE_INCONCLUSIVE_LIMIT,
     judgeCondition,
     judgeMetric,
 } from "../../../../../components/rollout/core/judge/metric";
-import type { JudgeSpec } from "../../../../../components/rollout/core/spec";
+import { type JudgeSpec, SPEC_DEFAULTS } from "../../../../../components/rollout/core/spec";
 import {
     MeasureContext,
     MeasurementResult,
@@ -173,16 +173,16 @@ describe("rollout/judge sequentialDecision", () => {
         assert.strictEqual(floor(DEFAULT_TIMING).toFixed(3), "-5.193");
     });
 
-    it("caps: the gross bet needs two intervals; the excess bet d / (20s + 2 scrapes) of its bound", () => {
+    it("caps: the gross and wide bets need two intervals; the excess bet d / (20s + 2 scrapes) of its bound", () => {
         assert.deepStrictEqual(
             intervalCaps(P, DEFAULT_TIMING).map((x) => x.toFixed(3)),
-            ["3.745", "1.498"],
+            ["3.884", "1.554", "4.317"],
         );
         assert.deepStrictEqual(
             intervalCaps(P, { seconds: 30, scrapeSeconds: 30, horizonIntervals: 60 }).map((x) =>
                 x.toFixed(3),
             ),
-            ["3.745", "2.247"],
+            ["3.884", "2.330", "4.317"],
         );
     });
 
@@ -192,31 +192,31 @@ describe("rollout/judge sequentialDecision", () => {
             P,
         );
         assert.strictEqual(one.decision, "continue");
-        assert.strictEqual(one.rejectLogE.toFixed(3), "3.052");
+        assert.strictEqual(one.rejectLogE.toFixed(3), "2.968");
         assert.deepStrictEqual(decidedAfter(readings(5, (i) => interval(12, i))), {
             intervals: 2,
             decision: "reject",
-            reject: "6.796",
+            reject: "6.852",
             accept: "-14.714",
         });
     });
 
-    it("1% -> 5%: rejected after 13 intervals (130s)", () => {
+    it("1% -> 5%: rejected after 14 intervals (140s)", () => {
         assert.deepStrictEqual(decidedAfter(readings(60, (i) => interval(2, i))), {
-            intervals: 13,
+            intervals: 14,
             decision: "reject",
-            reject: "5.500",
-            accept: "-11.960",
+            reject: "5.952",
+            accept: "-12.946",
         });
     });
 
-    it("1% -> 3% (twice the tolerance): rejected, after 79 intervals", () => {
+    it("1% -> 3% (twice the tolerance): rejected, after 84 intervals", () => {
         const three = [1, 1, 1, 2, 1];
         assert.deepStrictEqual(decidedAfter(readings(180, (i) => interval(three[i % 5], i))), {
-            intervals: 79,
+            intervals: 84,
             decision: "reject",
-            reject: "5.460",
-            accept: "-32.094",
+            reject: "5.621",
+            accept: "-34.115",
         });
     });
 
@@ -226,13 +226,13 @@ describe("rollout/judge sequentialDecision", () => {
         assert.deepStrictEqual(decidedAfter(rs), {
             intervals: 28,
             decision: "accept",
-            reject: "-5.886",
+            reject: "-6.109",
             accept: "3.347",
         });
-        // Both roll-back bets sit on their floor; the statistic adds ln of the weight, 1/2.
+        // The roll-back bets sit on their floor; the statistic adds ln of the largest weight, 0.4.
         const end = sequentialDecision(rs, P);
         assert.strictEqual(end.decision, "accept");
-        assert.strictEqual(end.rejectLogE, floor(DEFAULT_TIMING) + Math.log(0.5));
+        assert.strictEqual(end.rejectLogE, floor(DEFAULT_TIMING) + Math.log(0.4));
     });
 
     it("within tolerance (1.56% against 1%): never rolled back, never accepted either", () => {
@@ -240,7 +240,7 @@ describe("rollout/judge sequentialDecision", () => {
         const rs = readings(180, (i) => interval(c[i % 8], i));
         assert.strictEqual(decidedAfter(rs), undefined);
         const d = sequentialDecision(rs, P);
-        assert.strictEqual(d.rejectLogE.toFixed(3), "-5.886");
+        assert.strictEqual(d.rejectLogE.toFixed(3), "-6.109");
         assert.strictEqual(d.acceptLogE.toFixed(3), "-6.088");
     });
 
@@ -248,7 +248,7 @@ describe("rollout/judge sequentialDecision", () => {
         assert.deepStrictEqual(decidedAfter(readings(60, (i) => interval(0, i))), {
             intervals: 8,
             decision: "accept",
-            reject: "-3.531",
+            reject: "-3.754",
             accept: "3.003",
         });
     });
@@ -264,7 +264,7 @@ describe("rollout/judge sequentialDecision", () => {
         assert.deepStrictEqual(decidedAfter(readings(60, () => clean, start)), {
             intervals: 8,
             decision: "accept",
-            reject: "-3.841",
+            reject: "-4.064",
             accept: "3.155",
         });
     });
@@ -299,17 +299,17 @@ describe("rollout/judge sequentialDecision", () => {
         for (const r of readings(60, clumps).slice(19)) {
             state = update(state, r, P);
         }
-        assert.strictEqual(acceptDispersion(state).toFixed(2), "3.51");
+        assert.strictEqual(runDispersion(state).toFixed(2), "3.24");
         assert.strictEqual(
             decide(state, P).acceptLogE.toFixed(3),
-            (state.acceptLog / acceptDispersion(state)).toFixed(3),
+            (state.acceptLog / runDispersion(state)).toFixed(3),
         );
         // Independent failures at the same rates: dispersion 1.
         let plain = initialState();
         for (const x of readings(60, (i) => interval([1, 0, 0, 1, 0][i % 5], i))) {
             plain = update(plain, x, P);
         }
-        assert.strictEqual(acceptDispersion(plain), 1);
+        assert.strictEqual(runDispersion(plain), 1);
         assert.strictEqual(plain.lastTemper, 1);
     });
 
@@ -323,14 +323,14 @@ describe("rollout/judge sequentialDecision", () => {
             state = update(state, r, P);
         }
         assert.strictEqual(state.lastTemper.toFixed(2), "2.46");
-        assert.strictEqual(decide(state, P).rejectLogE.toFixed(3), "-0.682");
+        assert.strictEqual(decide(state, P).rejectLogE.toFixed(3), "-2.952");
     });
 
-    it("a canary that turns bad after 3 minutes is rolled back on its third bad interval: its good past is floored", () => {
+    it("a canary that turns bad after 3 minutes is rolled back on its eleventh bad interval: its good past is floored", () => {
         const good = [1, 0, 0, 1, 0];
         assert.deepStrictEqual(
             decidedAfter(readings(60, (i) => interval(i < 18 ? good[i % 5] : 12, i))),
-            { intervals: 21, decision: "reject", reject: "5.348", accept: "-4.405" },
+            { intervals: 29, decision: "reject", reject: "5.307", accept: "-15.719" },
         );
     });
 
@@ -360,7 +360,7 @@ describe("rollout/judge sequentialDecision", () => {
             P,
         );
         assert.strictEqual(d.decision, "continue");
-        assert.strictEqual(d.rejectLogE, Math.log(0.5));
+        assert.strictEqual(d.rejectLogE, Math.log(0.4));
         assert.strictEqual(d.acceptLogE, 0);
     });
 
@@ -396,7 +396,7 @@ describe("rollout/judge sequentialDecision", () => {
         state = update(state, { ...rs[2], stableFailures: 0 }, P);
         assert.strictEqual(state.skipped, 1);
         assert.strictEqual(
-            state.intervals.every((i) => i.stableFailures >= 0),
+            state.recent.every((i) => i.stableFailures >= 0),
             true,
         );
     });
@@ -465,15 +465,8 @@ describe("rollout/judge sequentialDecision", () => {
 // ---------------------------------------------------------------------------------------------
 // The metric, through a fake MetricsSource.
 
-const JUDGE: JudgeSpec = {
-    enabled: true,
-    role: "guard",
-    tolerance: 0.01,
-    falseRollbackRate: 0.005,
-    missedDetectionRate: 0.05,
-    intervalSeconds: 10,
-    minRequests: 50,
-};
+/** The shipped defaults: tolerance 0.01, alpha 0.005, beta 0.05, minRequests 50, as a guard. */
+const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 10 };
 const GATE: JudgeSpec = { ...JUDGE, role: "gate" };
 
 const ARGS = {
@@ -565,8 +558,8 @@ describe("rollout/judge judgeMetric", () => {
                 " ; ",
             ),
             condition: judgeCondition(JUDGE),
-            // The roll-back statistic starts at ln 1/2: the strongest bet's weight.
-            value: [-0.693, 0, 0, 0, 0, 0],
+            // The roll-back statistic starts at ln 0.4: the largest bet's weight.
+            value: [-0.916, 0, 0, 0, 0, 0],
             requests: 0,
             message:
                 "canary 0/0 failed (-) vs stable 0/0 (-): baseline reading of the counters; counting from here",
@@ -585,28 +578,35 @@ describe("rollout/judge judgeMetric", () => {
         assert.strictEqual(ok.phase, "Successful");
         assert.strictEqual(
             ok.message,
-            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): ln e -1.09 < 5.3: no evidence that the " +
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): ln e -1.31 < 5.3: no evidence that the " +
                 "canary's error rate is more than 0.01 above stable's",
         );
-        // Clean for one interval, then failing 30%: the clean interval costs the gross bet
-        // what its floor allows, so the third bad interval rolls it back.
+        // Clean for one interval, then failing 30%: the jump looks like a burst to the tempered
+        // bets at first; the wide bet, which no burst can fool, and the gross bet once the new
+        // level fills its window, roll it back on its fifth bad interval.
         const phases: string[] = [];
         let last: MeasurementResult | undefined;
-        for (const t of [20, 30, 40]) {
+        for (const t of [20, 30, 40, 50, 60]) {
             c = add(c, interval(12, 1));
             src.counters = { ...c };
             last = await m.measure(ctx(t));
             phases.push(last.phase);
         }
-        assert.deepStrictEqual(phases, ["Successful", "Successful", "Failed"]);
+        assert.deepStrictEqual(phases, [
+            "Successful",
+            "Successful",
+            "Successful",
+            "Successful",
+            "Failed",
+        ]);
         assert.strictEqual(
             last!.message,
-            "canary 36/160 failed (23%) vs stable 5/640 (0.78%): ln e 5.34 >= 5.3 (the last " +
-                "interval's evidence divided by the errors' dispersion, 2.2): the canary's error rate " +
-                "is more than 0.01 above stable's (the evidence points to +0.3)",
+            "canary 60/240 failed (25%) vs stable 7/960 (0.73%): ln e 8.02 >= 5.3: the canary's error " +
+                "rate is more than 0.01 above stable's (the evidence points to +0.3), 60s after the " +
+                "canary first got traffic",
         );
-        assert.deepStrictEqual(last!.value, [5.342, -7.349, 36, 160, 5, 640]);
-        assert.strictEqual(last!.requests, 160);
+        assert.deepStrictEqual(last!.value, [8.023, -37.796, 60, 240, 7, 960]);
+        assert.strictEqual(last!.requests, 240);
     });
 
     it("as a gate: waits, then accepts a clean canary once the evidence is in", async () => {
@@ -656,7 +656,7 @@ describe("rollout/judge judgeMetric", () => {
         const r = await m.measure(ctx(20, weights));
         assert.strictEqual(
             r.message,
-            "canary 0/60 failed (0%) vs stable 1/140 (0.71%): ln e -1.1 < 5.3: no evidence that the " +
+            "canary 0/60 failed (0%) vs stable 1/140 (0.71%): ln e -1.32 < 5.3: no evidence that the " +
                 "canary's error rate is more than 0.01 above stable's; the weight went 20% -> 40% " +
                 "within the last interval, counted at the canary's share of its requests, 30%",
         );
@@ -672,7 +672,7 @@ describe("rollout/judge judgeMetric", () => {
         assert.strictEqual(
             ok.message,
             "canary 0/40 failed (0%) vs stable 2/160 (1.3%): accept ln e 0.42 < 3 and roll-back ln e " +
-                "-1.09 < 5.3: not enough evidence yet, waiting for more requests",
+                "-1.31 < 5.3: not enough evidence yet, waiting for more requests",
         );
         src.counters = { canaryRequests: 80, stableRequests: 1320 };
         const gone = await m.measure(ctx(20));

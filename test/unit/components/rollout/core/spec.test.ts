@@ -32,6 +32,21 @@ describe("rollout/spec resolveSpec", () => {
             "the judge defaults to the scrape interval",
         );
         assert.strictEqual(spec.metrics[0].successCondition, SPEC_DEFAULTS.metric.successCondition);
+        // New stacks: the tutorial's success rate plus the judge as a guard.
+        assert.strictEqual(spec.metrics.length, 1);
+        assert.deepStrictEqual(
+            { enabled: spec.judge.enabled, role: spec.judge.role },
+            { enabled: true, role: "guard" },
+        );
+    });
+
+    it("the judge alone may gate an analysis step", () => {
+        const { spec, problems } = resolveSpec(
+            { analysis: { metrics: [], judge: { role: "gate" } } },
+            CTX,
+        );
+        assert.deepStrictEqual(problems, []);
+        assert.strictEqual(spec.judge.role, "gate");
     });
 
     it("normalizes the user's steps", () => {
@@ -196,6 +211,27 @@ describe("rollout/spec resolveSpec", () => {
             { deadline: "3m" },
             [
                 "rollout.deadline: is 180s, but the pauses alone take 240s; raise it above 240s or shorten the pauses",
+            ],
+        ],
+        [
+            "a judge role that is neither guard nor gate",
+            { analysis: { judge: { role: "referee" } } },
+            [
+                'rollout.analysis.judge.role: "referee" is not a role: use "guard" (it only rolls back; the steps and metrics promote) or "gate" (promotion also needs the judge\'s acceptance)',
+            ],
+        ],
+        [
+            "an analysis step with no metric and the judge as a guard",
+            { analysis: { metrics: [] } },
+            [
+                'rollout.analysis: has no metric and the judge is a guard (it only rolls back), but the steps contain an analysis step, which would then pass without evidence; add a metric or set rollout.analysis.judge.role to "gate"',
+            ],
+        ],
+        [
+            "an analysis step with no metric and the judge off",
+            { analysis: { metrics: [], judge: { enabled: false } } },
+            [
+                "rollout.analysis: has no metric and the judge is off, but the steps contain an analysis step; add a metric or enable the judge",
             ],
         ],
         [
