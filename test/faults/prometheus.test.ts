@@ -10,10 +10,14 @@ import * as assert from "assert";
 import { prometheusSource } from "../../components/rollout/adapters/prometheus";
 import { RolloutPlan, runRollout } from "../../components/rollout/core/engine";
 import { thresholdMetric } from "../../components/rollout/core/metrics";
+import { KEYS } from "../../components/rollout/core/judge/counts";
+import { JUDGE_QUERIES } from "../../components/rollout/core/judge/metric";
 import { DEFAULT_SUCCESS_RATE_QUERY, renderQuery } from "../../components/rollout/core/queries";
 import { resolveSpec } from "../../components/rollout/core/spec";
 import { Clock, RolloutResult } from "../../components/rollout/core/types";
+import { buildMetrics } from "../../components/rollout/provider/impl";
 import { RecordingCluster } from "../support/fakes";
+import { demoInputs } from "../support/rolloutRun";
 import {
     always,
     FakePrometheus,
@@ -66,6 +70,8 @@ interface RunOptions {
     deadline?: string;
     initialDelay?: string | number;
     url?: string;
+    /** The metrics as the provider builds them (buildMetrics): the threshold metric and the judge. */
+    judge?: boolean;
 }
 
 describe("faults: a misbehaving Prometheus never promotes a canary", function () {
@@ -109,7 +115,12 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
             steps: spec.steps,
             totalReplicas: 4,
             deadlineSeconds: spec.deadlineSeconds,
-            metrics: [thresholdMetric(spec.metrics[0], ARGS, source, WINDOW_SECONDS)],
+            metrics: o.judge
+                ? buildMetrics(
+                      demoInputs({ ...spec, scrapeIntervalSeconds: SCRAPE_SECONDS }),
+                      source,
+                  )
+                : [thresholdMetric(spec.metrics[0], ARGS, source, WINDOW_SECONDS)],
         };
         const cluster = new RecordingCluster();
         const result = await runRollout(plan, {
@@ -485,5 +496,31 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
         );
         // One request per query: a query that used up its time is not tried again.
         assert.strictEqual(prom.received.length, 2);
+    });
+
+    it("a Prometheus that hangs on the judge's queries at a 10s timeout is cut at the rollout's deadline", async () => {
+        // The judge (on by default, as a guard) measures from the canary's first second; the
+        // threshold metric's first measurement would come after the deadline.
+        const judgeQueries = KEYS.map((k) =>
+            renderQuery(JUDGE_QUERIES[k], { ...ARGS, window: "" }),
+        );
+        const { result, cluster } = await run(
+            (q) => (judgeQueries.includes(q) ? { hang: true } : healthy(q)),
+            { timeoutSeconds: 10, deadline: "1s", initialDelay: 2, judge: true },
+        );
+        assertRolledBack(result, cluster);
+        assert.strictEqual(
+            result.reason,
+            `canary "demo" rolled back at ${AT}: deadline of 1s passed at ${AT} with 0 successful success-rate, 0 successful judge; raise rollout.deadline or shorten the steps; last measurement: judge Error: ${failed(": no answer within the 1s left before the rollout's deadline")}${RESET}`,
+        );
+        assert.deepStrictEqual(
+            result.measurements.map((m) => [m.metric, m.phase, m.query]),
+            [["judge", "Error", judgeQueries.join(" ; ")]],
+        );
+        // One request per query: a query that used up its time is not tried again.
+        assert.deepStrictEqual(
+            prom.received.map((r) => r.query),
+            judgeQueries,
+        );
     });
 });

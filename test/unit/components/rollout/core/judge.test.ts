@@ -12,6 +12,7 @@ import {
     MeasureContext,
     MeasurementResult,
     MetricsSource,
+    QueryOptions,
     QueryResult,
 } from "../../../../../components/rollout/core/types";
 import { FakeClock, RecordingCluster } from "../../../../support/fakes";
@@ -497,12 +498,19 @@ const ROLL_BACK =
 /** Answers the four queries from `counters`; undefined is an empty vector. Records every query. */
 class FakeCounters implements MetricsSource {
     queries: string[] = [];
+    options: (QueryOptions | undefined)[] = [];
     counters: Partial<Record<keyof Counts, number>> = {};
-    async query(promql: string): Promise<QueryResult> {
+    /** Thrown by the query of this counter, when set. */
+    failing?: { key: keyof Counts; error: Error };
+    async query(promql: string, options?: QueryOptions): Promise<QueryResult> {
         this.queries.push(promql);
+        this.options.push(options);
         const key = (Object.keys(Q) as (keyof Counts)[]).find((k) => Q[k] === promql);
         if (!key) {
             throw new Error(`Mock not implemented: ${promql}`);
+        }
+        if (this.failing?.key === key) {
+            throw this.failing.error;
         }
         const v = this.counters[key];
         return { values: v === undefined ? [] : [v] };
@@ -564,6 +572,40 @@ describe("rollout/judge judgeMetric", () => {
             message:
                 "canary 0/0 failed (-) vs stable 0/0 (-): baseline reading of the counters; counting from here",
         });
+    });
+
+    it("sends its four queries with the time left before the deadline", async () => {
+        const src = new FakeCounters();
+        await judgeMetric(JUDGE, ARGS, src).measure({ ...ctx(0), timeLeftMs: 4321 });
+        assert.deepStrictEqual(src.options, Array(4).fill({ timeoutMs: 4321 }));
+    });
+
+    it("a source's error is an Error measurement that keeps its queries; the next reading counts from the last", async () => {
+        const src = new FakeCounters();
+        src.counters = { ...START };
+        const m = judgeMetric(JUDGE, ARGS, src);
+        await m.measure(ctx(0));
+        src.failing = {
+            key: "stableFailures",
+            error: new Error(`Prometheus query failed: ${"x".repeat(2000)}`),
+        };
+        const r = await m.measure(ctx(10));
+        assert.deepStrictEqual(r, {
+            phase: "Error",
+            message: `Prometheus query failed: ${"x".repeat(475)}... (2025 characters)`,
+            query: [Q.canaryRequests, Q.canaryFailures, Q.stableRequests, Q.stableFailures].join(
+                " ; ",
+            ),
+            condition: "",
+        });
+        src.failing = undefined;
+        src.counters = { ...add(START, interval(0, 0)) };
+        const next = await m.measure(ctx(20));
+        assert.strictEqual(
+            next.message,
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): ln e -1.31 < 5.3: no evidence that the " +
+                "canary's error rate is more than 0.01 above stable's",
+        );
     });
 
     it("as a guard: passes a healthy interval, rolls a canary that turns to 30% back", async () => {
