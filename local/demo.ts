@@ -3,9 +3,12 @@
 //   2. update to :yellow: canary steps pass, yellow is promoted
 //   3. update to :red, which fails 30% of requests (set on the local edge, like the demo app's
 //      error slider): the analysis fails, traffic returns to yellow, the canary is at 0 replicas,
-//      and that `pulumi up` exits non-zero with the reason
+//      and that `pulumi up` exits non-zero with the reason and how many seconds after the canary
+//      got traffic it was rolled back (by the judge, on by default as a guard, or the success rate)
 // Exits 0 only if all three behave as expected. Expects `npm run local:up` to have run (demo.sh
 // does it) and its environment (pulumi on PATH, KUBECONFIG).
+import { rollbackSeconds } from "../components/rollout/core/evidence";
+import type { RunEvidence } from "../components/rollout/core/state";
 import { Workspace } from "./workspace";
 
 interface StepReport {
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
             details: [
                 `pulumi up exit ${r.code}`,
                 `reason: ${reason.replace(/^.*?(canary ")/, "$1").trim()}`,
+                timeToRollback(failed),
                 `evidence kept in state: lastRun ${failed?.verdict} with ${failed?.measurements.length} measurements; lastVerdict: ${verdict}`,
                 `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
                 `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}; edge: ${traffic.summary}`,
@@ -116,6 +120,14 @@ async function main(): Promise<void> {
         `demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`,
     );
     process.exit(ok ? 0 : 1);
+}
+
+/** Step 3's line: when a measurement (the judge's or the success rate's) rolled the canary back. */
+function timeToRollback(run: RunEvidence | null): string {
+    const seconds = run ? rollbackSeconds(run) : undefined;
+    return seconds === undefined
+        ? "time to rollback: unknown (no measurement rolled the canary back)"
+        : `time to rollback: ${seconds}s after the canary got traffic`;
 }
 
 /** The progress lines as they streamed (pulumi repeats them under "Diagnostics" at the end). */

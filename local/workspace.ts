@@ -11,6 +11,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { RunEvidence } from "../components/rollout/core/state";
 
 const ROOT = path.join(__dirname, "..");
 /** Where workspaces (and other state of the embedded stack) live; outside the repo. */
@@ -223,11 +224,8 @@ export class Workspace {
         });
     }
 
-    async lastRun(): Promise<{
-        verdict: string;
-        reason: string;
-        measurements: { phase: string; value?: number }[];
-    } | null> {
+    /** The stack's `lastRun` output: the last canary run's evidence, or null before any. */
+    async lastRun(): Promise<RunEvidence | null> {
         return JSON.parse(
             await this.mustPulumi(["stack", "output", "lastRun", "--json", "--stack", this.stack]),
         );

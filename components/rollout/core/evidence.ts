@@ -1,6 +1,7 @@
 // The evidence of a run as people read it: one line for `lastVerdict`, a table of measurements
 // for the failure message and the demo. Pure.
 import { fmt, fmtRequests } from "./analysis";
+import { readAfterFirstTraffic } from "./judge/metric";
 import { describeStep } from "./plan";
 import type { RunEvidence } from "./state";
 
@@ -38,4 +39,27 @@ export function summarize(e: RunEvidence): string {
         );
     }
     return lines.join("\n");
+}
+
+/**
+ * How many whole seconds after the canary first got traffic a measurement rolled it back: the
+ * judge's reason says so; otherwise the deciding measurement (the run's last: the engine stops
+ * right after it, and its reason names that metric right after where it stood, `... weight
+ * 40%): success-rate 4 measurements failed ...`) less the end of the first step that gave the
+ * canary traffic, e.g. 17.6 - 1.5 -> 16. Undefined for a promoted run and for a rollback no
+ * measurement decided (the deadline, a failed write).
+ */
+export function rollbackSeconds(run: RunEvidence): number | undefined {
+    if (run.verdict !== "Aborted") {
+        return undefined;
+    }
+    const judged = readAfterFirstTraffic(run.reason);
+    if (judged !== undefined) {
+        return judged;
+    }
+    const last = run.measurements[run.measurements.length - 1];
+    const traffic = run.steps.find((s) => "setWeight" in s.step && s.step.setWeight > 0);
+    const decided =
+        last && last.phase !== "Successful" && run.reason.includes(`%): ${last.metric} `);
+    return decided && traffic ? Math.round(last.atSeconds - traffic.endedAtSeconds) : undefined;
 }

@@ -83,6 +83,19 @@ export function judgeCondition(judge: JudgeSpec): string {
     );
 }
 
+const FIRST_TRAFFIC = "after the canary first got traffic";
+
+/** When the judge rolled a canary back, in its reason: `12s after the canary first got traffic`. */
+export function afterFirstTraffic(seconds: number): string {
+    return `${fmt(Math.round(seconds))}s ${FIRST_TRAFFIC}`;
+}
+
+/** The seconds afterFirstTraffic wrote into `text`, or undefined when it is not there. */
+export function readAfterFirstTraffic(text: string): number | undefined {
+    const m = new RegExp(`(\\d+)s ${FIRST_TRAFFIC}`).exec(text);
+    return m ? Number(m[1]) : undefined;
+}
+
 /** The weights in effect during (from, to], in order, without repeats. */
 export function weightsDuring(weights: WeightChange[], from: number, to: number): number[] {
     const out: number[] = [];
@@ -210,8 +223,7 @@ export function judgeMetric(
                     message:
                         `${counts}: ln e ${two(d.rejectLogE)} >= ${r}${tempered}: the canary's ` +
                         `error rate is more than ${tol} above stable's (the evidence points to ` +
-                        `${strongest(state, tol)}), ${fmt(Math.round(at))}s after the canary first ` +
-                        `got traffic${straddle}`,
+                        `${strongest(state, tol)}), ${afterFirstTraffic(at)}${straddle}`,
                 };
             }
             if (judge.role === "gate" && d.decision === "accept") {

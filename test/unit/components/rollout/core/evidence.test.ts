@@ -1,10 +1,14 @@
 import * as assert from "assert";
+import { runRollout } from "../../../../../components/rollout/core/engine";
 import {
+    rollbackSeconds,
     rolledBackNow,
     summarize,
     verdictLine,
 } from "../../../../../components/rollout/core/evidence";
 import type { RunEvidence } from "../../../../../components/rollout/core/state";
+import { FakeClock, RecordingCluster, scriptedMetric } from "../../../../support/fakes";
+import { stepsOf } from "../../../../support/spec";
 
 const RUN: RunEvidence = {
     verdict: "Aborted",
@@ -59,5 +63,71 @@ describe("rollout/evidence", () => {
         assert.strictEqual(rolledBackNow(RUN, "another"), false, "reverted since: history");
         assert.strictEqual(rolledBackNow({ ...RUN, verdict: "Promoted" }, RUN.templateHash), false);
         assert.strictEqual(rolledBackNow(null, RUN.templateHash), false);
+    });
+
+    describe("rollbackSeconds: how long after the canary first got traffic a measurement rolled it back", () => {
+        /** A run of the engine whose canary takes 1.5 s to be ready at each weight. */
+        async function run(metric: ReturnType<typeof scriptedMetric>, deadlineSeconds = 600) {
+            const clock = new FakeClock();
+            const cluster = new RecordingCluster();
+            const workloads = Object.assign(cluster, {
+                waitCanaryReady: async (replicas: number) => {
+                    if (replicas > 0) {
+                        await clock.sleep(1500);
+                    }
+                },
+            });
+            const r = await runRollout(
+                {
+                    app: "demo",
+                    steps: stepsOf([
+                        { setWeight: 20 },
+                        { pause: { duration: "30s" } },
+                        { setWeight: 40 },
+                        { pause: { duration: "30s" } },
+                        { analysis: {} },
+                    ]),
+                    totalReplicas: 4,
+                    deadlineSeconds,
+                    metrics: [metric],
+                },
+                { router: cluster, workloads, clock, report: () => {} },
+            );
+            return { ...r, startedAt: "", templateHash: "h" };
+        }
+
+        it("a threshold metric: its deciding measurement less the first weight's end", async () => {
+            // Traffic from 1.5 s; measured every 10 s of it, the fourth late by the second
+            // weight's 1.5 s: the fifth failure exceeds failureLimit 4 at 41.5 s of the run.
+            const r = await run(scriptedMetric(["Failed"], { failureLimit: 4 }));
+            assert.strictEqual(r.verdict, "Aborted");
+            assert.deepStrictEqual(
+                r.measurements.map((m) => m.atSeconds),
+                [1.5, 11.5, 21.5, 33, 41.5],
+            );
+            assert.strictEqual(rollbackSeconds(r), 40);
+        });
+
+        it("the judge: the seconds its reason gives", () => {
+            const reason = `${RUN.reason} canary 8/22 failed (36%) vs stable 0/141 (0%): ln e 5.82 >= 5.3: the canary's error rate is more than 0.01 above stable's (the evidence points to +0.3), 8s after the canary first got traffic; query: q`;
+            assert.strictEqual(rollbackSeconds({ ...RUN, reason }), 8);
+        });
+
+        it("none for a promoted run, a rollback at the deadline, or one before traffic", async () => {
+            assert.strictEqual(rollbackSeconds({ ...RUN, verdict: "Promoted" }), undefined);
+            const late = await run(scriptedMetric(["Inconclusive"], { inconclusiveLimit: 99 }), 20);
+            assert.match(late.reason, /deadline of 20s passed/);
+            assert.strictEqual(
+                late.measurements[late.measurements.length - 1].phase,
+                "Inconclusive",
+            );
+            assert.strictEqual(rollbackSeconds(late), undefined);
+            const byMetric = {
+                ...RUN,
+                reason: RUN.reason.replace("...", 'success-rate 1 measurements failed "c"'),
+            };
+            assert.strictEqual(rollbackSeconds(byMetric), 7);
+            assert.strictEqual(rollbackSeconds({ ...byMetric, steps: [] }), undefined);
+        });
     });
 });

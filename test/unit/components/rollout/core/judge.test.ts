@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
+import { rollbackSeconds } from "../../../../../components/rollout/core/evidence";
 import { Counts } from "../../../../../components/rollout/core/judge/counts";
 import { runDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
@@ -807,6 +808,9 @@ describe("rollout/judge in the engine", () => {
         assert.strictEqual(r.verdict, "Aborted");
         assert.strictEqual(r.durationSeconds, 20);
         assert.strictEqual(r.measurements[r.measurements.length - 1].phase, "Failed");
+        // Its reason says when, and that is what the demo prints.
+        assert.match(r.reason, /, 20s after the canary first got traffic; query: /);
+        assert.strictEqual(rollbackSeconds({ ...r, startedAt: "", templateHash: "h" }), 20);
     });
 
     it("a gate never promotes a canary with no traffic; the deadline ends it", async () => {
@@ -837,5 +841,7 @@ describe("rollout/judge in the engine", () => {
                 "stable 0/0 (-): no canary requests counted yet (scrape interval 10s); traffic is back " +
                 "on the stable version and the canary is scaled to 0",
         );
+        // The deadline decided, not a measurement.
+        assert.strictEqual(rollbackSeconds({ ...r, startedAt: "", templateHash: "h" }), undefined);
     });
 });
