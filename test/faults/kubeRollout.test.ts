@@ -135,13 +135,18 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
                 api.seen.filter((s) => s.answer !== 200 && s.answer !== 201).map((s) => s.answer),
                 [429, 409, 503],
             );
-            // The release as `kubectl get events` shows it, on the canary Deployment.
+            // The release as `kubectl get events` shows it, on the canary Deployment: the success
+            // rate and the judge (on by default, as a guard) measured at the first second of
+            // traffic (the judge's first reading is its baseline) and one second later.
             assert.deepStrictEqual(
                 api.events.map((e) => `${e.involvedObject.name} ${e.type} ${e.reason}`),
                 [
                     "demo-canary Normal RolloutStarted",
                     "demo-canary Normal RolloutStep",
                     "demo-canary Normal RolloutStep",
+                    "demo-canary Normal AnalysisSuccessful",
+                    "demo-canary Normal AnalysisInconclusive",
+                    "demo-canary Normal AnalysisSuccessful",
                     "demo-canary Normal AnalysisSuccessful",
                     "demo-canary Normal RolloutPromoted",
                 ],

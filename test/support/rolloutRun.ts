@@ -7,7 +7,10 @@ import type { RolloutInputs, RolloutOutputs } from "../../components/rollout/cor
 import { rolloutOutputs } from "../../components/rollout/provider/impl";
 import { freePort } from "./prometheus";
 
-const { config } = validateConfig({});
+// Scraped every second, as the inputs' scrapeIntervalSeconds says: the judge (on by default, as
+// a guard) then reads every second too, instead of every 30 s (the default scrape interval),
+// which held each one-step run's analysis for 30 s.
+const { config } = validateConfig({ monitoring: { scrapeInterval: "1s" } });
 
 /** The app's objects, as the Kubernetes adapters address them. */
 export const DEMO_TARGET = {
