@@ -4,7 +4,14 @@
 import { cut } from "./check";
 import { Condition, ValueRange } from "./condition";
 import { METRIC_RANGE, type MetricLimits } from "./spec";
-import { Measurement, Phase } from "./types";
+import {
+    Measurement,
+    MeasureContext,
+    MeasurementResult,
+    MetricsSource,
+    Phase,
+    QueryResult,
+} from "./types";
 
 export const DEFAULT_LIMITS: MetricLimits = {
     failureLimit: 0,
@@ -27,6 +34,26 @@ export const MAX_MESSAGE_CHARS = 500;
 /** A message as recorded: cut to MAX_MESSAGE_CHARS. */
 export function clip(message: string): string {
     return cut(message, MAX_MESSAGE_CHARS);
+}
+
+/**
+ * A measurement's queries, all at once, each within the time left before the rollout's deadline
+ * (ctx.timeLeftMs): one measurement takes at most one Prometheus timeout, retries included, and
+ * never runs past the deadline. The answers in order; or, when one fails, the Error measurement
+ * that records `query` and the failure (no condition: an answer that could not be judged).
+ */
+export async function queryWithin(
+    source: MetricsSource,
+    queries: string[],
+    ctx: MeasureContext,
+    query: string,
+): Promise<QueryResult[] | MeasurementResult> {
+    const options = { timeoutMs: ctx.timeLeftMs };
+    try {
+        return await Promise.all(queries.map((q) => source.query(q, options)));
+    } catch (e) {
+        return { phase: "Error", message: clip((e as Error).message), query, condition: "" };
+    }
 }
 
 /**

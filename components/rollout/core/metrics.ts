@@ -1,10 +1,10 @@
 // Threshold metrics (the tutorial's kind): a PromQL template rendered with args, a success and/or
 // failure condition, and a minimum request count, measured through a MetricsSource.
-import { classify, clip, DEFAULT_LIMITS, requestCount } from "./analysis";
+import { classify, DEFAULT_LIMITS, queryWithin, requestCount } from "./analysis";
 import { parseCondition } from "./condition";
 import { BaseArgs, renderQuery, windowFor } from "./queries";
 import { METRIC_RANGE, MetricSpec } from "./spec";
-import { MeasureContext, MeasurementResult, Metric, MetricsSource, QueryResult } from "./types";
+import { MeasureContext, MeasurementResult, Metric, MetricsSource } from "./types";
 
 /** A threshold metric of a run; its rate window never gets shorter than minWindowSeconds. */
 export function thresholdMetric(
@@ -33,25 +33,14 @@ export function thresholdMetric(
             const window = `${windowFor(ctx.canaryTrafficSeconds, spec.windowSeconds, minWindowSeconds)}s`;
             const full = { ...args, window };
             const query = renderQuery(spec.query, full);
-            // Both queries at once, each within the time left before the deadline: one
-            // measurement takes at most one Prometheus timeout, retries included.
-            const options = { timeoutMs: ctx.timeLeftMs };
-            let answers: [QueryResult, QueryResult | undefined];
-            try {
-                answers = await Promise.all([
-                    source.query(query, options),
-                    spec.minRequests > 0
-                        ? source.query(renderQuery(spec.requestsQuery, full), options)
-                        : undefined,
-                ]);
-            } catch (e) {
-                // No condition: an Error is an answer that could not be judged.
-                return {
-                    phase: "Error",
-                    message: clip((e as Error).message),
-                    query,
-                    condition: "",
-                };
+            const answers = await queryWithin(
+                source,
+                [query, ...(spec.minRequests > 0 ? [renderQuery(spec.requestsQuery, full)] : [])],
+                ctx,
+                query,
+            );
+            if (!Array.isArray(answers)) {
+                return answers;
             }
             const [{ values }, counted] = answers;
             const requests = counted ? requestCount(counted.values) : undefined;

@@ -1,6 +1,6 @@
 // The judge as a metric of the engine: the four counters it queries, the timing of each interval,
 // its role, and the messages of each measurement. The test itself is sequential.ts.
-import { clip, DEFAULT_LIMITS, fmt } from "../analysis";
+import { DEFAULT_LIMITS, fmt, queryWithin } from "../analysis";
 import { BaseArgs, renderQuery } from "../queries";
 import { JudgeSpec } from "../spec";
 import {
@@ -161,20 +161,10 @@ export function judgeMetric(
         },
         async measure(ctx: MeasureContext): Promise<MeasurementResult> {
             const at = ctx.canaryTrafficSeconds;
-            // The four queries at once, each within the time left before the deadline (as the
-            // threshold metrics' are): a hung Prometheus cannot hold the run past it.
-            const options = { timeoutMs: ctx.timeLeftMs };
-            let results: QueryResult[];
-            try {
-                results = await Promise.all(queries.map((q) => source.query(q, options)));
-            } catch (e) {
-                // No reading: the state is untouched, and the next reading counts from the last.
-                return {
-                    phase: "Error",
-                    message: clip((e as Error).message),
-                    query,
-                    condition: "",
-                };
+            // No reading on an Error: the state is untouched, the next counts from the last.
+            const results = await queryWithin(source, queries, ctx, query);
+            if (!Array.isArray(results)) {
+                return results;
             }
             const before = state;
             const reading = { ...ZERO };

@@ -14,6 +14,7 @@ import {
     MetricsSource,
 } from "../../../../../components/rollout/core/types";
 import { freePort, PrometheusProcess } from "../../../../support/prometheus";
+import { DEMO_ARGS } from "../../../../support/queryArgs";
 
 /** One controller replica's /metrics: series set by the test, by service and status. */
 class Exporter {
@@ -62,15 +63,7 @@ class Exporter {
 /** The shipped defaults: tolerance 0.01, alpha 0.005, beta 0.05, minRequests 50, as a guard. */
 const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 1 };
 
-const ARGS = {
-    namespace: "demo",
-    service: "demo-canary",
-    stableService: "demo-stable",
-    ingress: "demo-canary",
-    failureStatus: "5..",
-    scrapeIntervalSeconds: 1,
-    deadlineSeconds: 60,
-};
+const ARGS = { ...DEMO_ARGS, scrapeIntervalSeconds: 1, deadlineSeconds: 60 };
 
 const ctx = (seconds: number): MeasureContext => ({
     stepIndex: 0,

@@ -18,6 +18,7 @@ import {
 } from "../../../../../components/rollout/core/types";
 import { FakeClock, RecordingCluster } from "../../../../support/fakes";
 import { stepsOf } from "../../../../support/spec";
+import { DEMO_ARGS } from "../../../../support/queryArgs";
 import {
     Bet,
     logEValue,
@@ -471,15 +472,7 @@ describe("rollout/judge sequentialDecision", () => {
 const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 10 };
 const GATE: JudgeSpec = { ...JUDGE, role: "gate" };
 
-const ARGS = {
-    namespace: "demo",
-    service: "demo-canary",
-    stableService: "demo-stable",
-    ingress: "demo-canary",
-    failureStatus: "5..",
-    scrapeIntervalSeconds: 10,
-    deadlineSeconds: 1800,
-};
+const ARGS = { ...DEMO_ARGS, scrapeIntervalSeconds: 10, deadlineSeconds: 1800 };
 
 const Q = {
     canaryRequests:
