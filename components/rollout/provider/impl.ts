@@ -174,17 +174,9 @@ export function buildMetrics(inputs: RolloutInputs, source: MetricsSource): Metr
         thresholdMetric(m, { ...args, failureStatus: m.failureStatus }, source, minWindowSeconds),
     );
     if (inputs.judge?.enabled) {
-        metrics.push(
-            judgeMetric(
-                inputs.judge,
-                {
-                    ...args,
-                    scrapeIntervalSeconds: inputs.scrapeIntervalSeconds,
-                    deadlineSeconds: inputs.deadlineSeconds,
-                },
-                source,
-            ),
-        );
+        const { scrapeIntervalSeconds, deadlineSeconds } = inputs;
+        const timing = { scrapeIntervalSeconds, deadlineSeconds };
+        metrics.push(judgeMetric(inputs.judge, { ...args, ...timing }, source));
     }
     return metrics;
 }
