@@ -27,8 +27,12 @@ const DEFAULT_LEVELS: Record<string, string> = {
     "stable-template-unedited": "mandatory",
     "stable-follows-rollout": "mandatory",
     "rollout-steps": "mandatory",
+    "rollout-settings": "mandatory",
+    "rollout-prometheus": "mandatory",
+    "analysis-queries": "mandatory",
+    "analysis-conditions": "mandatory",
     "analysis-limits": "advisory",
-    "analysis-rate-window": "advisory",
+    "analysis-rate-window": "mandatory",
     "analysis-min-requests": "mandatory",
     "analysis-no-irate": "mandatory",
     "analysis-success-condition": "advisory",
@@ -105,6 +109,7 @@ describe("policy pack progressive-delivery-guardrails", () => {
             assert.deepStrictEqual(Object.keys(pack.dependencies).sort(), [
                 "@pulumi/policy",
                 "@pulumi/pulumi",
+                "jsep",
             ]);
             assert.strictEqual(pack.main, "index.ts");
             assert.match(pack.version, /^\d+\.\d+\.\d+$/);
