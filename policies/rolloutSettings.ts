@@ -3,7 +3,7 @@
 // (Steps and deadline: rollout-steps; queries, conditions, minRequests and windows: the
 // analysis-* policies.)
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { asArray, asObject, Json, ofType, show, TYPES, UNKNOWN } from "./lib/resources";
+import { asArray, asObject, ofType, show, TYPES, UNKNOWN } from "./lib/resources";
 import { CONFIG, input, seconds } from "./lib/rollout";
 
 const METRICS = `${CONFIG}rollout.analysis.metrics`;
@@ -119,8 +119,8 @@ export const rolloutSettings: ResourceValidationPolicy = {
         ) => {
             const names: unknown[] = list.map((x) => asObject(x)?.name);
             list.forEach((raw, i) => {
-                const item: Json = asObject(raw) ?? {};
-                if (!asObject(raw)) {
+                const item = asObject(raw);
+                if (!item) {
                     report(`${at}[${i}]`, `must be a ${noun} such as ${example}, got ${show(raw)}`);
                     return;
                 }
