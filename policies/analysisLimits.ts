@@ -1,6 +1,7 @@
 // Each metric states how many failed measurements and how many errors in a row abort the canary.
+// (A stated value out of bounds is rollout-settings' to stop.)
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { at, ofType, show, TYPES, UNKNOWN } from "./lib/resources";
+import { ofType, TYPES } from "./lib/resources";
 import { key, metricsOf, subject } from "./lib/rollout";
 
 const WHY: Record<string, string> = {
@@ -17,19 +18,17 @@ const EXAMPLE: Record<string, number> = { failureLimit: 2, consecutiveErrorLimit
 export const analysisLimits: ResourceValidationPolicy = {
     name: "analysis-limits",
     description:
-        "Every analysis metric of a CanaryRollout sets failureLimit and consecutiveErrorLimit " +
-        "(whole numbers, 0 or more), so the tolerance for failed measurements and Prometheus " +
-        "errors is stated, not defaulted.",
+        "Every analysis metric of a CanaryRollout sets failureLimit and consecutiveErrorLimit, " +
+        "so the tolerance for failed measurements and Prometheus errors is stated, not defaulted.",
     enforcementLevel: "advisory",
     validateResource: ofType(TYPES.canaryRollout, (args, reportViolation) => {
         for (const m of metricsOf(args.props)) {
             for (const field of ["failureLimit", "consecutiveErrorLimit"]) {
-                const v = at(m.props, field);
-                if (v === UNKNOWN || (typeof v === "number" && Number.isInteger(v) && v >= 0)) {
+                if (m.props[field] !== undefined && m.props[field] !== null) {
                     continue;
                 }
                 reportViolation(
-                    `${subject(args.name, m)}: ${field} is ${v === undefined ? "not set" : show(v)}; ` +
+                    `${subject(args.name, m)}: ${field} is not set; ` +
                         `it must be a whole number of 0 or more, because ${WHY[field]}. Set ` +
                         `${key(m, field)}, e.g. ${EXAMPLE[field]}.`,
                 );

@@ -1,6 +1,6 @@
 // irate() reads the last two samples only: a gate built on it flaps on one scrape.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { at, ofType, TYPES } from "./lib/resources";
+import { at, ofType, show, TYPES } from "./lib/resources";
 import { key, metricsOf, subject } from "./lib/rollout";
 
 const IRATE = /\birate\s*\(/;
@@ -19,7 +19,7 @@ export const analysisNoIrate: ResourceValidationPolicy = {
                     continue;
                 }
                 reportViolation(
-                    `${subject(args.name, m)} uses irate() in its ${field} ${JSON.stringify(q)}: ` +
+                    `${subject(args.name, m)} uses irate() in its ${field} ${show(q)}: ` +
                         "irate looks only at the last two samples, so the gate flaps on a single " +
                         "scrape and ignores the rest of the window. Use rate(...[{{args.window}}]) " +
                         `in ${key(m, field)}.`,

@@ -1,6 +1,6 @@
 // Each metric says what healthy is: a successCondition such as `result[0] >= 0.95`.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { at, ofType, TYPES, UNKNOWN } from "./lib/resources";
+import { at, ofType, show, TYPES, UNKNOWN } from "./lib/resources";
 import { key, metricsOf, subject } from "./lib/rollout";
 
 export const analysisSuccessCondition: ResourceValidationPolicy = {
@@ -18,7 +18,7 @@ export const analysisSuccessCondition: ResourceValidationPolicy = {
             const failure = at(m.props, "failureCondition");
             const why =
                 typeof failure === "string" && failure.trim() !== ""
-                    ? `healthy is then only implied by the failureCondition ${JSON.stringify(failure)}, ` +
+                    ? `healthy is then only implied by the failureCondition ${show(failure)}, ` +
                       "so any value that does not match it, however poor, counts as a success, " +
                       "and the evidence does not show the bar the canary had to clear"
                     : "with no condition at all, nothing decides whether a measurement passed";

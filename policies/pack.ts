@@ -1,9 +1,11 @@
 // The pack's policies, one module each, and its name. index.ts serves them; tests import this
 // module (importing index.ts would start the analyzer's gRPC server).
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
+import { analysisConditions } from "./analysisConditions";
 import { analysisLimits } from "./analysisLimits";
 import { analysisMinRequests } from "./analysisMinRequests";
 import { analysisNoIrate } from "./analysisNoIrate";
+import { analysisQueries } from "./analysisQueries";
 import { analysisRateWindow } from "./analysisRateWindow";
 import { analysisSuccessCondition } from "./analysisSuccessCondition";
 import { canaryContainerResources } from "./canaryContainerResources";
@@ -11,6 +13,8 @@ import { canaryIngressPairing } from "./canaryIngressPairing";
 import { canaryReadinessProbe } from "./canaryReadinessProbe";
 import { helmChartPinned } from "./helmChartPinned";
 import { imagesPinned } from "./imagesPinned";
+import { rolloutPrometheus } from "./rolloutPrometheus";
+import { rolloutSettings } from "./rolloutSettings";
 import { rolloutSteps } from "./rolloutSteps";
 import { serviceMonitorSelected } from "./serviceMonitorSelected";
 import { stableFollowsRollout } from "./stableFollowsRollout";
@@ -24,6 +28,10 @@ export const policies: Policies = [
     stableTemplateUnedited,
     stableFollowsRollout,
     rolloutSteps,
+    rolloutSettings,
+    rolloutPrometheus,
+    analysisQueries,
+    analysisConditions,
     analysisLimits,
     analysisRateWindow,
     analysisMinRequests,

@@ -124,17 +124,42 @@ export function stringMap(root: unknown, ...path: string[]): Record<string, stri
     return out;
 }
 
-/** A deep, plain copy of a known value, or UNKNOWN if any part of it is unknown. */
+/**
+ * A deep, plain copy of a known value, or UNKNOWN if any part of it is unknown. Numbers stay as
+ * they are (NaN is not turned into null, as a JSON round trip would), undefined keys are dropped.
+ */
 export function plain(v: unknown): unknown {
     if (v === UNKNOWN || v === undefined) {
         return v;
     }
-    return peek(() => JSON.parse(JSON.stringify(v)));
+    const copy = (x: unknown): unknown =>
+        Array.isArray(x)
+            ? x.map(copy)
+            : x !== null && typeof x === "object"
+              ? Object.fromEntries(
+                    Object.entries(x)
+                        .filter(([, y]) => y !== undefined)
+                        .map(([k, y]) => [k, copy(y)]),
+                )
+              : x;
+    return peek(() => copy(v));
 }
 
-/** JSON for messages; "nothing" for undefined. */
+/** Longest value a message echoes: a 100,000-character query is cut, not repeated. */
+export const MAX_SHOWN_CHARS = 80;
+
+/** A value as a message shows it: JSON cut to 80 characters; "nothing", NaN and Infinity by name. */
 export function show(v: unknown): string {
-    return v === undefined ? "nothing" : JSON.stringify(v);
+    if (v === undefined) {
+        return "nothing";
+    }
+    if (typeof v === "number" && !Number.isFinite(v)) {
+        return String(v);
+    }
+    const text = JSON.stringify(v) ?? String(v);
+    return text.length > MAX_SHOWN_CHARS
+        ? `${text.slice(0, MAX_SHOWN_CHARS)}... (${text.length} characters)`
+        : text;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 // (test/e2e/invalidConfig.test.ts). Each is one `pulumi config set --path KEY VALUE` away from
 // Pulumi.local.yaml; test/unit/components/config/invalidConfigs.test.ts checks every line
 // against validateConfig, so the e2e expectations cannot drift from the program.
+import type { RawConfig } from "../../components/config";
+import { stackFile } from "./stackConfig";
+
 const P = "progressive-delivery:";
 const DNS_FIX =
     "is not valid: use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
@@ -66,3 +69,20 @@ export const INVALID_CONFIGS: [string, string, string][] = [
         `${P}monitoring.prometheus.url: "http://127.0.0.1:19090/?***" has a query or a fragment; give Prometheus' base URL (with a path prefix if it has one), and a token with \`pulumi config set --secret progressive-delivery:prometheusToken\``,
     ],
 ];
+
+/** Pulumi.local.yaml's values with `key` (a config path) set to `value`, as --path does. */
+export function localWith(key: string, value: string): RawConfig {
+    const local = stackFile("local");
+    const raw: Record<string, any> = {};
+    for (const k of ["monitoring", "ingressNginx", "app", "rollout", "tls"]) {
+        raw[k] = structuredClone(local[`progressive-delivery:${k}`]);
+    }
+    const parts = key.split(".");
+    let o = raw;
+    for (const p of parts.slice(0, -1)) {
+        o[p] ??= {};
+        o = o[p];
+    }
+    o[parts[parts.length - 1]] = value;
+    return raw;
+}

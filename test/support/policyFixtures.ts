@@ -2,8 +2,8 @@
 // config, podTemplate, withTrack, templateHash, chartValues), so a fixture is what CanaryApp,
 // MonitoringStack and IngressNginxMonitor actually register. Each test changes one field.
 import { podTemplate, templateHash, withTrack } from "../../components/canaryApp";
-import { validateConfig } from "../../components/config";
-import { chartValues } from "../../components/monitoringStack";
+import { ProgramConfig, validateConfig } from "../../components/config";
+import { chartValues, RELEASE } from "../../components/monitoringStack";
 import { TEMPLATE_HASH_ANNOTATION } from "../../components/rollout/core/names";
 import { FakeResource } from "./policyHarness";
 
@@ -48,19 +48,21 @@ export function withField<T extends FakeResource>(r: T, path: string, value: unk
     return copy;
 }
 
-export function canaryDeployment(): FakeResource {
+/** The canary Deployment as CanaryApp registers it (for `cfg`, even one the config layer refuses). */
+export function canaryDeployment(cfg: ProgramConfig = config): FakeResource {
+    const app = cfg.app.name;
     return {
         type: T.deployment,
-        name: `${APP}-canary`,
+        name: `${app}-canary`,
         props: {
             metadata: {
-                name: `${APP}-canary`,
-                namespace: NS,
-                labels: { app: APP, track: "canary" },
+                name: `${app}-canary`,
+                namespace: cfg.app.namespace,
+                labels: { app, track: "canary" },
             },
             spec: {
-                selector: { matchLabels: { app: APP, track: "canary" } },
-                template: withTrack(DESIRED, "canary"),
+                selector: { matchLabels: { app, track: "canary" } },
+                template: withTrack(podTemplate(cfg.app), "canary"),
             },
         },
     };
@@ -86,34 +88,54 @@ export function stableDeployment(): FakeResource {
     };
 }
 
-/** The CanaryRollout's inputs as CanaryApp passes them; outputs as after a promotion. */
-export function rollout(): FakeResource {
+/**
+ * The CanaryRollout's inputs as CanaryApp passes them for `cfg` (even one the config layer
+ * refuses: its wrong values are kept), without the secrets; outputs as after a promotion.
+ * test/unit/policies/invalidConfigs.test.ts checks them against the program's own for the
+ * shipped stacks.
+ */
+export function rollout(cfg: ProgramConfig = config): FakeResource {
+    const app = cfg.app.name;
+    const m = cfg.monitoring;
+    const desired = podTemplate(cfg.app);
+    const service = m.install
+        ? { namespace: m.namespace, name: `${RELEASE}-prometheus`, port: 9090 }
+        : m.prometheus.service;
     const props = {
-        app: APP,
-        namespace: NS,
-        canaryDeployment: `${APP}-canary`,
-        stableDeployment: `${APP}-stable`,
-        canaryIngress: `${APP}-canary`,
-        canaryService: `${APP}-canary`,
-        stableService: `${APP}-stable`,
-        template: DESIRED,
-        templateHash: HASH,
-        totalReplicas: config.app.replicas,
-        steps: config.rollout.steps,
-        deadlineSeconds: config.rollout.deadlineSeconds,
-        metrics: config.rollout.metrics,
-        judge: config.rollout.judge,
-        scrapeIntervalSeconds: config.monitoring.scrapeIntervalSeconds,
+        app,
+        namespace: cfg.app.namespace,
+        canaryDeployment: `${app}-canary`,
+        stableDeployment: `${app}-stable`,
+        canaryIngress: `${app}-canary`,
+        canaryService: `${app}-canary`,
+        stableService: `${app}-stable`,
+        template: desired,
+        templateHash: templateHash(desired),
+        totalReplicas: cfg.app.replicas,
+        steps: cfg.rollout.steps,
+        deadlineSeconds: cfg.rollout.deadlineSeconds,
+        abortScaleDownDelaySeconds: cfg.rollout.abortScaleDownDelaySeconds,
+        metrics: cfg.rollout.metrics,
+        judge: cfg.rollout.judge,
+        notifications: cfg.rollout.notifications,
+        scrapeIntervalSeconds: m.scrapeIntervalSeconds,
         prometheus: {
-            service: { namespace: "monitoring", name: "kube-prometheus-prometheus", port: 9090 },
-            timeoutSeconds: 10,
+            ...(m.prometheus.url ? { url: m.prometheus.url } : {}),
+            ...(service ? { service } : {}),
+            ...(m.prometheus.username ? { username: m.prometheus.username } : {}),
+            timeoutSeconds: m.prometheus.timeoutSeconds,
         },
     };
     return {
         type: T.canaryRollout,
-        name: `${APP}-rollout`,
+        name: `${app}-rollout`,
         props,
-        outputs: { ...props, promotedTemplate: DESIRED, promotedHash: HASH, lastRun: null },
+        outputs: {
+            ...props,
+            promotedTemplate: desired,
+            promotedHash: props.templateHash,
+            lastRun: null,
+        },
     };
 }
 

@@ -23,10 +23,15 @@ describe("policy analysis-limits", () => {
         ]);
     });
 
-    it("reports a consecutiveErrorLimit that is not a whole number of 0 or more", async () => {
-        const r = withField(rollout(), "props.metrics.0.consecutiveErrorLimit", -1);
+    it("reports a metric without a consecutiveErrorLimit", async () => {
+        const r = withField(rollout(), "props.metrics.0.consecutiveErrorLimit", null);
         assertViolations(await runResourcePolicy(policy, r), [
-            'CanaryRollout "rollouts-demo-rollout" metric "success-rate": consecutiveErrorLimit is -1; it must be a whole number of 0 or more, because it is how many Prometheus errors in a row abort the rollout, and left unset the engine falls back to 4, so a Prometheus outage during a release is handled by a default nobody chose. Set progressive-delivery:rollout.analysis.metrics[0].consecutiveErrorLimit, e.g. 4.',
+            'CanaryRollout "rollouts-demo-rollout" metric "success-rate": consecutiveErrorLimit is not set; it must be a whole number of 0 or more, because it is how many Prometheus errors in a row abort the rollout, and left unset the engine falls back to 4, so a Prometheus outage during a release is handled by a default nobody chose. Set progressive-delivery:rollout.analysis.metrics[0].consecutiveErrorLimit, e.g. 4.',
         ]);
+    });
+
+    it("leaves a stated limit out of bounds to rollout-settings (mandatory)", async () => {
+        const r = withField(rollout(), "props.metrics.0.consecutiveErrorLimit", -1);
+        assertPasses(await runResourcePolicy(policy, r));
     });
 });

@@ -3,7 +3,7 @@ import { assertPasses, assertViolations, runResourcePolicy } from "../../support
 import { rollout, withField } from "../../support/policyFixtures";
 
 const message = (value: string) =>
-    `CanaryRollout "rollouts-demo-rollout" metric "success-rate": minRequests is ${value}; without a minimum, a canary that served a handful of requests can be promoted (one successful request is a 100% success rate). Set progressive-delivery:rollout.analysis.metrics[0].minRequests above 0, e.g. 10 (more for busy services).`;
+    `CanaryRollout "rollouts-demo-rollout" metric "success-rate": minRequests is ${value}; without a minimum, a canary that served a handful of requests can be promoted (one successful request is a 100% success rate). Set progressive-delivery:rollout.analysis.metrics[0].minRequests to a whole number above 0 (at most 1000000000), e.g. 10 (more for busy services).`;
 
 describe("policy analysis-min-requests", () => {
     it("passes the default minRequests (10)", async () => {
@@ -18,5 +18,17 @@ describe("policy analysis-min-requests", () => {
     it("reports a metric without minRequests", async () => {
         const r = withField(rollout(), "props.metrics.0.minRequests", undefined);
         assertViolations(await runResourcePolicy(policy, r), [message("not set")]);
+    });
+
+    it("reports a fractional, a negative and a too large minRequests", async () => {
+        for (const [v, shown] of [
+            [2.5, "2.5"],
+            [-1, "-1"],
+            [1e10, "10000000000"],
+            ["10", '"10"'],
+        ] as const) {
+            const r = withField(rollout(), "props.metrics.0.minRequests", v);
+            assertViolations(await runResourcePolicy(policy, r), [message(shown)]);
+        }
     });
 });

@@ -1,5 +1,10 @@
 import { analysisRateWindow as policy } from "../../../policies/analysisRateWindow";
-import { assertPasses, assertViolations, runResourcePolicy } from "../../support/policyHarness";
+import {
+    assertPasses,
+    assertViolations,
+    runResourcePolicy,
+    UNKNOWN_VALUE,
+} from "../../support/policyHarness";
 import { rollout, withField } from "../../support/policyFixtures";
 
 // Defaults: scrape interval 30s, window 5m (300s >= 4 x 30s).
@@ -31,9 +36,23 @@ describe("policy analysis-rate-window", () => {
         ]);
     });
 
-    it("passes when the rollout states no scrape interval to compare with", async () => {
+    it("reports a window longer than a day", async () => {
+        const r = withField(rollout(), "props.metrics.0.windowSeconds", 86401);
+        assertViolations(await runResourcePolicy(policy, r), [
+            'CanaryRollout "rollouts-demo-rollout" metric "success-rate" uses a rate window of 86401s, more than 24h (86400s). Set progressive-delivery:rollout.analysis.metrics[0].window to at most "24h", e.g. "5m".',
+        ]);
+    });
+
+    it("reports a rollout that states no scrape interval to compare with", async () => {
         let r = withField(rollout(), "props.scrapeIntervalSeconds", undefined);
         r = withField(r, "props.metrics.0.windowSeconds", 1);
+        assertViolations(await runResourcePolicy(policy, r), [
+            'CanaryRollout "rollouts-demo-rollout" has no scrape interval (scrapeIntervalSeconds is not set), so no rate window can be checked against it and the engine cannot size its windows. Set progressive-delivery:monitoring.scrapeInterval, e.g. "30s".',
+        ]);
+    });
+
+    it("passes a scrape interval unknown during preview", async () => {
+        const r = withField(rollout(), "props.scrapeIntervalSeconds", UNKNOWN_VALUE.number);
         assertPasses(await runResourcePolicy(policy, r));
     });
 });

@@ -59,7 +59,7 @@ describe("policy rollout-steps", () => {
         let r = withField(rollout(), `${STEPS}.0`, { analysis: { count: 1 } });
         r = withField(r, `${STEPS}.8`, { setWeight: 90 });
         assertViolations(await runResourcePolicy(policy, r), [
-            'CanaryRollout "rollouts-demo-rollout": no analysis step comes after a setWeight above 0 (analysis at step 1), so the analysis measures a canary that gets no traffic and promotion waits on nothing. Put an analysis step after a step such as {setWeight: 20} in progressive-delivery:rollout.steps.',
+            'CanaryRollout "rollouts-demo-rollout": the analysis at step 1 comes before any setWeight above 0, so it measures a canary that gets no traffic. Put it after a step such as {setWeight: 20} in progressive-delivery:rollout.steps.',
         ]);
     });
 
@@ -81,5 +81,80 @@ describe("policy rollout-steps", () => {
         assertViolations(await runResourcePolicy(policy, r), [
             'CanaryRollout "rollouts-demo-rollout" has a deadline of 240s, but its pauses alone take 240s, so every release would run out of time and roll back. Raise progressive-delivery:rollout.deadline above 240s or shorten the pauses.',
         ]);
+    });
+
+    it("reports an analysis step before traffic even when a later one comes after", async () => {
+        const r = withField(rollout(), `${STEPS}.0`, { analysis: { count: 1 } });
+        assertViolations(await runResourcePolicy(policy, r), [
+            'CanaryRollout "rollouts-demo-rollout": the analysis at step 1 comes before any setWeight above 0, so it measures a canary that gets no traffic. Put it after a step such as {setWeight: 20} in progressive-delivery:rollout.steps.',
+        ]);
+    });
+
+    it("reports a step that is not exactly one of setWeight, pause or analysis", async () => {
+        for (const step of [{ setWeight: 20, pause: { durationSeconds: 60 } }, { wait: 60 }, 20]) {
+            const r = withField(rollout(), `${STEPS}.1`, step);
+            assertViolations(await runResourcePolicy(policy, r), [
+                `CanaryRollout "rollouts-demo-rollout": step 2 is ${JSON.stringify(step)}; a step has exactly one of setWeight, pause or analysis, so the engine cannot tell what it means. Write it as {setWeight: 20}, {pause: {duration: "1m"}} or {analysis: {}} in progressive-delivery:rollout.steps.`,
+            ]);
+        }
+    });
+
+    it("reports a pause that is not a positive duration of at most 24h", async () => {
+        for (const [pause, shown] of [
+            [{ durationSeconds: 0 }, "0s"],
+            [{ durationSeconds: 86401 }, "86401s"],
+            [{}, "nothing"],
+            [{ durationSeconds: "1m" }, '"1m"'],
+        ] as const) {
+            const r = withField(rollout(), `${STEPS}.1`, { pause });
+            assertViolations(await runResourcePolicy(policy, r), [
+                `CanaryRollout "rollouts-demo-rollout": step 2 pauses for ${shown}; a pause must be a positive duration of at most 24h (86400s): an indefinite pause cannot be resumed in a pulumi up, and the rollout holds the stack's lock while it waits. Set progressive-delivery:rollout.steps[1].pause.duration, e.g. "1m".`,
+            ]);
+        }
+    });
+
+    it("reports an analysis count that is not a whole number from 1 to 1000", async () => {
+        for (const count of [0, 1.5, 1001]) {
+            const r = withField(rollout(), `${STEPS}.8`, { analysis: { count } });
+            assertViolations(await runResourcePolicy(policy, r), [
+                `CanaryRollout "rollouts-demo-rollout": the analysis at step 9 waits for ${count} successful measurements; it must be a whole number from 1 to 1000. Set progressive-delivery:rollout.steps[8].analysis.count, e.g. 1.`,
+            ]);
+        }
+    });
+
+    it("reports an analysis step with no metric and the judge off", async () => {
+        const r = withField(rollout(), "props.metrics", []);
+        assertViolations(await runResourcePolicy(policy, r), [
+            'CanaryRollout "rollouts-demo-rollout" has an analysis step but nothing to measure: no metric, and the judge is off. Add a metric to progressive-delivery:rollout.analysis.metrics or enable progressive-delivery:rollout.analysis.judge.',
+        ]);
+        const judged = withField(r, "props.judge.enabled", true);
+        assertPasses(await runResourcePolicy(policy, judged));
+    });
+
+    it("reports a deadline longer than 24h", async () => {
+        const r = withField(rollout(), "props.deadlineSeconds", 90000);
+        assertViolations(await runResourcePolicy(policy, r), [
+            'CanaryRollout "rollouts-demo-rollout" has a deadline of 90000s; it must be from 1s to 24h (86400s), because a rollout holds pulumi up and the stack\'s lock while it runs. Set progressive-delivery:rollout.deadline, e.g. "30m".',
+        ]);
+    });
+
+    it("reports a scale-down delay past 10m or not shorter than the deadline", async () => {
+        for (const [delay, deadline] of [
+            [601, 1800],
+            [-1, 1800],
+            [300, 300],
+        ]) {
+            let r = withField(rollout(), "props.abortScaleDownDelaySeconds", delay);
+            r = withField(r, `${STEPS}`, [{ setWeight: 50 }, { analysis: {} }]);
+            r = withField(r, "props.deadlineSeconds", deadline);
+            assertViolations(await runResourcePolicy(policy, r), [
+                `CanaryRollout "rollouts-demo-rollout" keeps a rolled-back canary's pods for ${delay}s; it must be from 0s to 10m (600s) and shorter than the deadline (${deadline}s), because a rollback holds pulumi up that long before the canary's pods go. Set progressive-delivery:rollout.abortScaleDownDelay, e.g. "30s".`,
+            ]);
+        }
+    });
+
+    it("passes a rollout written before the scale-down delay existed", async () => {
+        const r = withField(rollout(), "props.abortScaleDownDelaySeconds", undefined);
+        assertPasses(await runResourcePolicy(policy, r));
     });
 });
