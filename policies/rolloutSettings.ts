@@ -79,6 +79,8 @@ const JUDGE_RULES: [string, string, Rule][] = [
         (v) =>
             !set(v) || typeof v === "boolean" ? undefined : `must be true or false, got ${show(v)}`,
     ],
+    // Absent in a CanaryRollout written before the judge had roles: the program reads it as a guard.
+    ["role", "role", (v) => (!set(v) ? undefined : oneOf(["guard", "gate"])(v))],
     ["tolerance", "tolerance", between(0, 1)],
     ["falseRollbackRate", "falseRollbackRate", between(0, 0.5)],
     ["missedDetectionRate", "missedDetectionRate", between(0, 0.5)],

@@ -132,11 +132,23 @@ function checkAnalysable(
     if (!hasAnalysis || metrics === UNKNOWN || judge === UNKNOWN) {
         return;
     }
-    if ((asArray(metrics) ?? []).length === 0 && asObject(judge)?.enabled !== true) {
+    if ((asArray(metrics) ?? []).length > 0) {
+        return;
+    }
+    const j = asObject(judge);
+    if (j?.enabled !== true) {
         report(
             `${subject} has an analysis step but nothing to measure: no metric, and the judge is ` +
                 `off. Add a metric to ${CONFIG}rollout.analysis.metrics or enable ` +
                 `${CONFIG}rollout.analysis.judge.`,
+        );
+    } else if (j.role !== "gate") {
+        // A guard only rolls back: with no metric, the analysis step would pass on no evidence.
+        report(
+            `${subject} has an analysis step but nothing that can pass it: no metric, and the ` +
+                `judge is a guard (it only rolls back). Add a metric to ` +
+                `${CONFIG}rollout.analysis.metrics or set ${CONFIG}rollout.analysis.judge.role ` +
+                `to "gate".`,
         );
     }
 }

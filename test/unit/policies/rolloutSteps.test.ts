@@ -122,13 +122,25 @@ describe("policy rollout-steps", () => {
         }
     });
 
-    it("reports an analysis step with no metric and the judge off", async () => {
-        const r = withField(rollout(), "props.metrics", []);
+    it("reports an analysis step with no metric and the judge off, or only a guard", async () => {
+        const r = withField(
+            withField(rollout(), "props.metrics", []),
+            "props.judge.enabled",
+            false,
+        );
         assertViolations(await runResourcePolicy(policy, r), [
             'CanaryRollout "rollouts-demo-rollout" has an analysis step but nothing to measure: no metric, and the judge is off. Add a metric to progressive-delivery:rollout.analysis.metrics or enable progressive-delivery:rollout.analysis.judge.',
         ]);
-        const judged = withField(r, "props.judge.enabled", true);
-        assertPasses(await runResourcePolicy(policy, judged));
+        const guard = withField(
+            withField(r, "props.judge.enabled", true),
+            "props.judge.role",
+            "guard",
+        );
+        assertViolations(await runResourcePolicy(policy, guard), [
+            'CanaryRollout "rollouts-demo-rollout" has an analysis step but nothing that can pass it: no metric, and the judge is a guard (it only rolls back). Add a metric to progressive-delivery:rollout.analysis.metrics or set progressive-delivery:rollout.analysis.judge.role to "gate".',
+        ]);
+        const gate = withField(guard, "props.judge.role", "gate");
+        assertPasses(await runResourcePolicy(policy, gate));
     });
 
     it("reports a deadline longer than 24h", async () => {
