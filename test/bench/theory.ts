@@ -4,6 +4,7 @@
 // the drift alone reaches the bound), with the judge's caps and the scrape's delay, the excess bet
 // as if it already knew the canary's rate. No noise, no overshoot, no dispersion: the measured
 // median should be near it, the tails longer.
+import { CAP_LARGEST, capLargest } from "../../components/rollout/core/judge/caps";
 import { nullStableRate } from "../../components/rollout/core/judge/evalue";
 import type { Bet } from "../../components/rollout/core/judge/evalue";
 import {
@@ -101,6 +102,7 @@ export function expectedDecision(
         horizonIntervals: limit / scrapeSeconds,
     });
     const logs = bets.map(() => 0);
+    const largest = bets.map(() => 0);
     let acceptLog = 0;
     let requests = 0;
     // One scrape interval at a time: the caps apply to the expected increment of each.
@@ -113,12 +115,18 @@ export function expectedDecision(
             bets.forEach((b, i) => (inc[i] += rps * growth(wt, pc, ps, b)));
             acc += rps * growth(wt, pc, ps, accept);
         }
-        bets.forEach((_, i) => (logs[i] += Math.min(caps[i], inc[i])));
+        bets.forEach((_, i) => {
+            largest[i] = Math.max(largest[i], inc[i]);
+            logs[i] += CAP_LARGEST[i] ? inc[i] : Math.min(caps[i], inc[i]);
+        });
+        const capped = logs.map((l, i) =>
+            CAP_LARGEST[i] ? capLargest(l, largest[i], caps[i]) : l,
+        );
         acceptLog += acc;
         const data = t + scrapeSeconds;
         // Read at the first multiple of the scrape interval half an interval after the data.
         const at = Math.ceil((data + scrapeSeconds / 2) / scrapeSeconds) * scrapeSeconds;
-        if (logs.some((l, i) => l + Math.log(weights[i]) >= rejectAbove)) {
+        if (capped.some((l, i) => l + Math.log(weights[i]) >= rejectAbove)) {
             return { decision: "reject", seconds: at, canaryRequests: requests };
         }
         if (gate && acceptLog >= acceptAbove && requests >= p.minRequests) {

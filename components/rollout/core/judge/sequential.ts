@@ -11,7 +11,8 @@
 // the roll-back side answers with three things, each of which only ever lowers its statistic:
 // - each interval's evidence is divided by the errors' dispersion around it (`localTemper`):
 //   clumps of K failures carry the evidence of one failure, not K; a burst tempers itself;
-// - each interval adds at most a cap (`intervalCaps`): one interval can be one event;
+// - each interval adds at most a cap (`intervalCaps`): one interval can be one event (for the
+//   gross and wide bets only the largest interval is held to it, see CAP_LARGEST);
 // - it never falls below a floor (`floor`), so a canary that degrades after minutes of good
 //   behaviour is caught as fast as one bad from the start; a union bound over the restarts pays
 //   for that in the floor's depth.
@@ -20,6 +21,7 @@ import { Checker } from "../check";
 import { checkJudge, JudgeSpec } from "../spec";
 import { addCounts, Counts, KEYS, ZERO } from "./counts";
 import { addMoments, localTemper, Moments, NO_MOMENTS, runDispersion } from "./dispersion";
+import { addInterval, BetLog, CAP_LARGEST, floor, FRESH } from "./caps";
 import { Bet, logEValue } from "./evalue";
 
 /** The test's parameters: alpha is falseRollbackRate, beta missedDetectionRate. */
@@ -115,6 +117,8 @@ export interface SequentialState {
     counts: Counts;
     /** ln e-value of each roll-back bet, in BETS order: tempered, capped, floored. */
     rejectLog: number[];
+    /** Each roll-back bet's ln e-value with what its cap needs (caps.ts addInterval). */
+    rejectRun: BetLog[];
     /** ln e-value of the accept side, untempered. */
     acceptLog: number;
     /** The dispersion the last interval's evidence against the canary was divided by. */
@@ -152,6 +156,7 @@ export function initialState(): SequentialState {
     return {
         counts: { ...ZERO },
         rejectLog: [0, 0, 0],
+        rejectRun: [FRESH, FRESH, FRESH],
         acceptLog: 0,
         lastTemper: 1,
         recent: [],
@@ -232,7 +237,7 @@ export function acceptBet(state: SequentialState, tolerance: number): Bet {
 /**
  * The most one interval adds to each roll-back bet's ln e-value. The gross and wide bets: 5/8 of
  * their bound, so one interval never rolls back (it can be one event: a clump of failures, a
- * burst's start) and two can. The excess bet looks for an excess that lasts: an interval of d
+ * burst's start) and two can; only their largest interval is held to it (CAP_LARGEST). The excess bet looks for an excess that lasts: an interval of d
  * seconds adds at most d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to
  * BURST_SECONDS touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at
  * most 3/4 of the way at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.55 per interval of
@@ -247,18 +252,6 @@ export function intervalCaps(p: SequentialParams, timing: IntervalTiming): numbe
         ((rejectAbove - Math.log(w[1])) * Math.max(0, timing.seconds)) / Math.max(1, sustained);
     const wide = GROSS_CAP_SHARE * (rejectAbove - Math.log(w[2]));
     return [gross, excess, wide];
-}
-
-/**
- * How low the roll-back side's ln e-value may fall: -ln(horizonIntervals). Without a floor, a
- * canary that is healthy for minutes and then degrades (a leak, the load of a higher weight)
- * would first have to climb back from all the evidence of its good minutes. With it, the statistic
- * is a fresh e-process started at exp(floor) at the last time it sat on the floor, and a union bound
- * over the at most horizonIntervals start times keeps the guarantee: horizon x alpha x
- * exp(-ln horizon) = alpha. E.g. a 30-minute deadline read every 10s: 181 intervals, -5.2.
- */
-export function floor(timing: IntervalTiming): number {
-    return -Math.log(Math.max(1, timing.horizonIntervals));
 }
 
 /**
@@ -318,19 +311,21 @@ export function update(
     const temper = localTemper(recent, timing);
     const caps = intervalCaps(p, timing);
     // The wide bet is not tempered: a burst is inside its null (see BETS).
-    let rejectLog: number[] = rejectBets(state, p.tolerance).map((bet, i) => {
+    const evidence = rejectBets(state, p.tolerance).map((bet, i) => {
         const l = logEValue(inc, bet);
-        const t = BETS[i] === "wide" ? 1 : temper;
-        return state.rejectLog[i] + Math.min(caps[i], l > 0 ? l / t : l);
+        return l > 0 ? l / (BETS[i] === "wide" ? 1 : temper) : l;
     });
     // On its floor, a bet starts afresh from exp(floor).
     const low = floor(timing);
-    rejectLog = rejectLog.map((l) => Math.max(low, l));
+    const rejectRun = evidence.map((l, i) =>
+        addInterval(state.rejectRun[i], l, caps[i], low, CAP_LARGEST[i]),
+    );
     return {
         ...state,
         base: now,
         counts: addCounts(state.counts, inc),
-        rejectLog,
+        rejectLog: rejectRun.map((b) => b.log),
+        rejectRun,
         acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p.tolerance)),
         lastTemper: temper,
         recent,

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
 import { rollbackSeconds } from "../../../../../components/rollout/core/evidence";
+import { addInterval, floor, FRESH } from "../../../../../components/rollout/core/judge/caps";
 import { Counts } from "../../../../../components/rollout/core/judge/counts";
 import { runDispersion } from "../../../../../components/rollout/core/judge/dispersion";
 import {
@@ -29,7 +30,6 @@ import {
     checkParams,
     decide,
     DEFAULT_TIMING,
-    floor,
     initialState,
     intervalCaps,
     IntervalTiming,
@@ -199,9 +199,33 @@ describe("rollout/judge sequentialDecision", () => {
         assert.deepStrictEqual(decidedAfter(readings(5, (i) => interval(12, i))), {
             intervals: 2,
             decision: "reject",
-            reject: "6.852",
+            reject: "9.274",
             accept: "-14.714",
         });
+    });
+
+    it("only the gross bet's largest interval is held to its cap: an unlucky first interval costs no extra one", () => {
+        // A 30% canary whose first interval showed 6 failures in 40 (15%): the gross bet falls.
+        const unlucky = (i: number) => interval(i === 0 ? 6 : 12, i);
+        let state = initialState();
+        for (const r of readings(1, unlucky)) {
+            state = update(state, r, P);
+        }
+        assert.strictEqual(state.rejectLog[0].toFixed(3), "-1.921");
+        // Capping every interval at 3.884 needed a fourth; the third is enough now.
+        assert.deepStrictEqual(decidedAfter(readings(5, unlucky)), {
+            intervals: 3,
+            decision: "reject",
+            reject: "7.352",
+            accept: "-18.230",
+        });
+        // One interval alone still never rolls back, however strong: 40 failures in 40.
+        const one = sequentialDecision(
+            readings(1, () => interval(40, 0)),
+            P,
+        );
+        assert.strictEqual(one.decision, "continue");
+        assert.strictEqual(one.rejectLogE.toFixed(3), "2.968");
     });
 
     it("1% -> 5%: rejected after 14 intervals (140s)", () => {
@@ -329,11 +353,38 @@ describe("rollout/judge sequentialDecision", () => {
         assert.strictEqual(decide(state, P).rejectLogE.toFixed(3), "-2.952");
     });
 
-    it("a canary that turns bad after 3 minutes is rolled back on its eleventh bad interval: its good past is floored", () => {
+    it("holding only the largest interval to the cap: restarts on its floor, never below capping every interval", () => {
+        const cap = 3.884;
+        const low = -5.193;
+        // 10 is held to the cap; -13 takes the bet to -9.12, so it sits on its floor and restarts.
+        let b = FRESH;
+        const logs = [10, -13, 6].map((l) => (b = addInterval(b, l, cap, low, true)).log);
+        assert.deepStrictEqual(
+            logs.map((x) => x.toFixed(3)),
+            ["3.884", "-5.193", "-1.309"],
+        );
+        // Against capping every interval, on a fixed pseudo-random walk of 2,000 intervals.
+        let largest = FRESH;
+        let every = FRESH;
+        let x = 12345;
+        let below = 0;
+        let above = 0;
+        for (let i = 0; i < 2000; i++) {
+            x = (x * 1103515245 + 12345) % 2 ** 31;
+            const l = (x / 2 ** 31) * 12 - 6.5;
+            largest = addInterval(largest, l, cap, low, true);
+            every = addInterval(every, l, cap, low, false);
+            below += largest.log < every.log - 1e-9 ? 1 : 0;
+            above += largest.log > every.log + 1e-9 ? 1 : 0;
+        }
+        assert.deepStrictEqual({ below, above }, { below: 0, above: 942 });
+    });
+
+    it("a canary that turns bad after 3 minutes is rolled back on its ninth bad interval: its good past is floored", () => {
         const good = [1, 0, 0, 1, 0];
         assert.deepStrictEqual(
             decidedAfter(readings(60, (i) => interval(i < 18 ? good[i % 5] : 12, i))),
-            { intervals: 29, decision: "reject", reject: "5.307", accept: "-15.719" },
+            { intervals: 27, decision: "reject", reject: "6.377", accept: "-12.579" },
         );
     });
 
@@ -637,11 +688,11 @@ describe("rollout/judge judgeMetric", () => {
         ]);
         assert.strictEqual(
             last!.message,
-            "canary 60/240 failed (25%) vs stable 7/960 (0.73%): ln e 8.02 >= 5.3: the canary's error " +
+            "canary 60/240 failed (25%) vs stable 7/960 (0.73%): ln e 11.27 >= 5.3: the canary's error " +
                 "rate is more than 0.01 above stable's (the evidence points to +0.3), 60s after the " +
                 "canary first got traffic",
         );
-        assert.deepStrictEqual(last!.value, [8.023, -37.796, 60, 240, 7, 960]);
+        assert.deepStrictEqual(last!.value, [11.266, -37.796, 60, 240, 7, 960]);
         assert.strictEqual(last!.requests, 240);
     });
 
