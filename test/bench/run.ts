@@ -1,4 +1,5 @@
 // `npm run bench [-- --json FILE] [--svg FILE] [--trials N] [--seed N] [--only TEXT] [--workers N]`
+// (--only: the scenarios whose name contains TEXT, or any of several separated by commas)
 //
 // Decision time and decision quality of four policies on the same simulated trials: the
 // tutorial's Argo-style threshold, a Flagger-style threshold, and the tutorial's metric with the
@@ -345,7 +346,7 @@ async function main() {
     }
     const todo = list
         .map((_, i) => i)
-        .filter((i) => !o.only || list[i].scenario.name.includes(o.only));
+        .filter((i) => !o.only || o.only.split(",").some((t) => list[i].scenario.name.includes(t)));
     const rows = await runAll(o, todo, (i) =>
         process.stderr.write(
             `  ${list[i].scenario.name} done at ${((Date.now() - started) / 1000).toFixed(1)}s\n`,

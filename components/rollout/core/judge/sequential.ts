@@ -237,11 +237,11 @@ export function acceptBet(state: SequentialState, tolerance: number): Bet {
 /**
  * The most one interval adds to each roll-back bet's ln e-value. The gross and wide bets: 5/8 of
  * their bound, so one interval never rolls back (it can be one event: a clump of failures, a
- * burst's start) and two can; only their largest interval is held to it (CAP_LARGEST). The excess bet looks for an excess that lasts: an interval of d
- * seconds adds at most d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to
- * BURST_SECONDS touches at most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at
- * most 3/4 of the way at 10s and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.55 per interval of
- * the 6.21 bound.
+ * burst's start) and two can; only their largest interval is held to it (CAP_LARGEST). The
+ * excess bet looks for an excess that lasts: an interval of d seconds adds at most
+ * d / (BURST_SECONDS + 2 scrape intervals) of its bound. A burst of up to BURST_SECONDS touches at
+ * most ceil(BURST_SECONDS / S) + 1 intervals, so it carries the bet at most 3/4 of the way at 10s
+ * and 30s scrapes, 6/7 at 60s. E.g. 10s scrapes: 1.55 per interval of the 6.21 bound.
  */
 export function intervalCaps(p: SequentialParams, timing: IntervalTiming): number[] {
     const w = rejectWeights();
