@@ -16,7 +16,7 @@ import type { AppsV1Api, KubeConfig, NetworkingV1Api } from "@kubernetes/client-
 import { FIELD_MANAGER, TEMPLATE_HASH_ANNOTATION, WEIGHT_ANNOTATION } from "../core/names";
 import { foreignOwner, notOursMessage, OwnedMeta } from "../core/ownership";
 import { TrafficRouter, Workloads } from "../core/types";
-import { errorText, isTransientHttp, retryAfterOf, seconds, statusOf } from "./retry";
+import { errorText, isTransientHttp, retryAfterOf, seconds, statusOf, withTimeout } from "./retry";
 
 export { FIELD_MANAGER };
 
@@ -363,23 +363,6 @@ export function kubeAdapters(
             }
         },
     };
-}
-
-/** The answer, or an ETIMEDOUT error (transient: the request is retried) after `ms`. */
-function withTimeout<T>(answer: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-            () =>
-                reject(
-                    Object.assign(new Error(`no answer within ${ms / 1000}s`), {
-                        code: "ETIMEDOUT",
-                    }),
-                ),
-            ms,
-        );
-    });
-    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The API server's own message (its Status), or the connection error. */

@@ -156,3 +156,20 @@ export function errorText(e: unknown): string {
         ? `HTTP ${status}: ${message}`
         : message;
 }
+
+/** The answer, or an ETIMEDOUT error (transient: the request is retried) after `ms`. */
+export function withTimeout<T>(answer: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+            () =>
+                reject(
+                    Object.assign(new Error(`no answer within ${ms / 1000}s`), {
+                        code: "ETIMEDOUT",
+                    }),
+                ),
+            ms,
+        );
+    });
+    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+}
