@@ -22,7 +22,8 @@ import {
 } from "../core/state";
 import { CANCEL_FILE_ENV, rolloutTag } from "../core/names";
 import { Metric, MetricsSource } from "../core/types";
-import { prometheusUrlProblem } from "../core/urls";
+import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../core/urls";
+import { Checker } from "../core/check";
 import { scrubbed, secretsOf } from "./secrets";
 import { missingStable } from "./stable";
 
@@ -82,6 +83,15 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
             property: "prometheus",
             reason: `monitoring.prometheus.url: ${urlProblem}`,
         });
+    }
+    const timeout = known(news.prometheus) ? news.prometheus?.timeoutSeconds : undefined;
+    if (known(timeout)) {
+        const c = new Checker();
+        const { min, max, whyMax } = PROMETHEUS_TIMEOUT;
+        c.seconds("monitoring.prometheus.timeout", timeout, min, min, max, whyMax);
+        for (const p of c.problems) {
+            failures.push({ property: "prometheus", reason: `${p.path}: ${p.message}` });
+        }
     }
     // The spec's rules: the same checkSpec the config layer runs, so a program that builds
     // CanaryRollout by hand meets the same rules with the same messages.
