@@ -228,7 +228,10 @@ class Run {
             const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
             for (const metric of due) {
                 await this.measure(metric);
-                const next = this.nextAt.get(metric)! + metric.intervalSeconds * 1000;
+                const next = this.sooner(
+                    metric,
+                    this.nextAt.get(metric)! + metric.intervalSeconds * 1000,
+                );
                 this.nextAt.set(metric, Math.max(next, clock.now()));
             }
             if (due.length > 0) {
@@ -291,6 +294,16 @@ class Run {
         // A measurement that ended past the deadline (one that ignored timeLeftMs) counts for
         // nothing: the deadline has the last word.
         this.checkDeadline();
+    }
+
+    /** A metric's next measurement (ms): `due`, or sooner when the metric asks for it. */
+    private sooner(metric: Metric, due: number): number {
+        const { trafficStart } = this;
+        if (!metric.nextReadingSeconds || trafficStart === undefined) {
+            return due;
+        }
+        const at = trafficStart + metric.nextReadingSeconds((due - trafficStart) / 1000) * 1000;
+        return Number.isFinite(at) ? Math.min(due, at) : due;
     }
 
     /** Seconds since the canary first received traffic (0 before). */

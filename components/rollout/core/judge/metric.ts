@@ -12,6 +12,7 @@ import {
     WeightChange,
 } from "../types";
 import { Counts, KEYS, ZERO } from "./counts";
+import { nextReading, NO_SCRAPES, observe } from "./schedule";
 import {
     bounds,
     checkParams,
@@ -36,6 +37,30 @@ export const JUDGE_QUERIES: Record<keyof Counts, string> = {
     stableRequests: `sum(${SERIES}{${STABLE}})`,
     stableFailures: `sum(${SERIES}{${STABLE},${FAILED}})`,
 };
+
+/**
+ * How old the counters' latest sample is, by Prometheus' own clock (`time()` and the samples'
+ * timestamps, so no clock of ours is compared with it): seconds since the scrape the readings come
+ * from. Stable's series, which exist before the canary's; one scrape writes both.
+ */
+export const JUDGE_AGE_QUERY = `time() - max(timestamp(${SERIES}{${STABLE}}))`;
+
+/** The age of the latest sample (JUDGE_AGE_QUERY's answer), or undefined without one. */
+async function sampleAge(
+    source: MetricsSource,
+    query: string,
+    ctx: MeasureContext,
+): Promise<number | undefined> {
+    try {
+        const { values } = await source.query(query, { timeoutMs: ctx.timeLeftMs });
+        return values.length === 1 && Number.isFinite(values[0])
+            ? Math.max(0, values[0])
+            : undefined;
+    } catch {
+        // The schedule and the intervals' lengths fall back to the readings' own times.
+        return undefined;
+    }
+}
 
 /**
  * Waiting is Inconclusive, and must not abort: with 1% errors at 2 requests/s a gate needs most
@@ -147,9 +172,13 @@ export function judgeMetric(
     // The queries have no window: renderQuery only fills the names they use.
     const queries = KEYS.map((k) => renderQuery(JUDGE_QUERIES[k], { ...base, window: "" }));
     const query = queries.join(" ; ");
+    const ageQuery = renderQuery(JUDGE_AGE_QUERY, { ...base, window: "" });
     let state = initialState();
-    // When the reading that set the current baseline was taken (canary traffic seconds).
+    // When the reading that set the current baseline was taken, and the time of its sample
+    // (canary traffic seconds; undefined when Prometheus did not say).
     let baseAt = 0;
+    let baseSample: number | undefined;
+    let scrapes = NO_SCRAPES;
     return {
         name: "judge",
         intervalSeconds: judge.intervalSeconds,
@@ -159,10 +188,18 @@ export function judgeMetric(
             inconclusiveLimit: JUDGE_INCONCLUSIVE_LIMIT,
             consecutiveErrorLimit: DEFAULT_LIMITS.consecutiveErrorLimit,
         },
+        nextReadingSeconds(dueSeconds: number): number {
+            return nextReading(scrapes, dueSeconds, scrapeIntervalSeconds);
+        },
         async measure(ctx: MeasureContext): Promise<MeasurementResult> {
             const at = ctx.canaryTrafficSeconds;
             // No reading on an Error: the state is untouched, the next counts from the last.
-            const results = await queryWithin(source, queries, ctx, query);
+            const [results, age] = await Promise.all([
+                queryWithin(source, queries, ctx, query),
+                sampleAge(source, ageQuery, ctx),
+            ]);
+            scrapes = observe(scrapes, at, age, scrapeIntervalSeconds);
+            const { sample } = scrapes;
             if (!Array.isArray(results)) {
                 return results;
             }
@@ -171,16 +208,23 @@ export function judgeMetric(
             KEYS.forEach((k, i) => {
                 reading[k] = valueOf(results[i], before.base?.[k]);
             });
+            // The interval's length: between its two samples when Prometheus gave their times
+            // (the counts are exactly the requests between them), else between the readings.
+            const sampled = sample !== undefined && baseSample !== undefined;
             const timing = {
-                seconds: at - baseAt,
+                seconds: sampled ? sample - baseSample! : at - baseAt,
                 scrapeSeconds: scrapeIntervalSeconds,
                 horizonIntervals,
             };
-            // The interval's counts come from scrapes in (baseAt - scrape interval, at].
-            const during = weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
+            // The interval's counts are the requests between its samples; without their times,
+            // from scrapes in (baseAt - scrape interval, at].
+            const during = sampled
+                ? weightsDuring(ctx.weights, baseSample!, sample)
+                : weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
             state = update(state, reading, params, timing);
             if (state.base !== before.base) {
                 baseAt = at;
+                baseSample = sample;
             }
             const d = decide(state, params);
             const c = d.counts;
