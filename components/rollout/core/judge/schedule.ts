@@ -33,7 +33,7 @@ export function observe(
     scrapeSeconds: number,
 ): ScrapeClock {
     if (age === undefined) {
-        return { ...clock, sample: undefined };
+        return { margin: clock.margin };
     }
     const late = age - scrapeSeconds;
     const margin =
