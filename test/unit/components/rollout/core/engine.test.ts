@@ -190,6 +190,31 @@ describe("rollout/engine", () => {
             [25],
         );
     });
+
+    it("takes a measurement sooner when the metric asks for it, never later than its interval nor before now", async () => {
+        const due: number[] = [];
+        // Asks for 3.5s before the schedule, then 5s after it, then a time long past, then it.
+        const wishes = [(d: number) => d - 3.5, (d: number) => d + 5, (d: number) => d - 100];
+        const metric = {
+            ...scriptedMetric(["Successful"], {}, 10),
+            nextReadingSeconds(d: number) {
+                due.push(d);
+                return (wishes[due.length - 1] ?? ((x: number) => x))(d);
+            },
+        };
+        const steps = stepsOf([
+            { setWeight: 50 },
+            { pause: { duration: "40s" } },
+            { analysis: {} },
+        ]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        assert.deepStrictEqual(
+            r.measurements.map((m) => m.atSeconds),
+            [0, 6.5, 16.5, 16.5, 26.5, 36.5, 46.5],
+        );
+        assert.deepStrictEqual(due, [10, 16.5, 26.5, 26.5, 36.5, 46.5, 56.5]);
+    });
 });
 
 describe("rollout/engine with the shipped default metric", () => {
