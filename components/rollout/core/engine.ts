@@ -76,11 +76,15 @@ class Run {
     private readonly measurements: Measurement[] = [];
     private readonly steps: StepRecord[] = [];
     private readonly nextAt = new Map<Metric, number>();
+    /** When each metric's next measurement is due by its interval; nextAt may be sooner. */
+    private readonly dueAt = new Map<Metric, number>();
     private weight = 0;
     private trafficStart?: number;
     /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
     private readonly weights: WeightChange[] = [];
     private index = 0;
+    /** Measurements due from this time (ms) on are not taken sooner (see `sooner`). */
+    private holdFrom?: number;
 
     constructor(
         private readonly plan: RolloutPlan,
@@ -189,6 +193,7 @@ class Run {
                 this.trafficStart = this.ports.clock.now();
                 for (const m of this.plan.metrics) {
                     this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
+                    this.dueAt.set(m, this.nextAt.get(m)!);
                 }
             }
             if (this.trafficStart !== undefined) {
@@ -199,8 +204,12 @@ class Run {
         this.report(`${label} at weight ${this.weight}%`);
         if ("pause" in step) {
             const end = this.ports.clock.now() + step.pause.durationSeconds * 1000;
+            // A measurement due when an analysis step starts is taken in it, not sooner.
+            const next = this.plan.steps.slice(this.index + 1).find((s) => !("setWeight" in s));
+            this.holdFrom = next && "analysis" in next ? end : undefined;
             return this.measureUntil(() => this.ports.clock.now() >= end, end);
         }
+        this.holdFrom = undefined;
         if (this.plan.metrics.length === 0) {
             throw new Abort(`${this.where()} is an analysis step, but no metric is configured`);
         }
@@ -228,11 +237,12 @@ class Run {
             const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
             for (const metric of due) {
                 await this.measure(metric);
-                const next = this.sooner(
-                    metric,
-                    this.nextAt.get(metric)! + metric.intervalSeconds * 1000,
+                const next = Math.max(
+                    this.dueAt.get(metric)! + metric.intervalSeconds * 1000,
+                    clock.now(),
                 );
-                this.nextAt.set(metric, Math.max(next, clock.now()));
+                this.dueAt.set(metric, next);
+                this.nextAt.set(metric, Math.max(this.sooner(metric, next), clock.now()));
             }
             if (due.length > 0) {
                 continue;
@@ -296,10 +306,14 @@ class Run {
         this.checkDeadline();
     }
 
-    /** A metric's next measurement (ms): `due`, or sooner when the metric asks for it. */
+    /**
+     * A metric's next measurement (ms): `due`, or sooner when the metric asks for it, unless it
+     * is due at or after the start of an analysis step, which needs its own measurement.
+     */
     private sooner(metric: Metric, due: number): number {
         const { trafficStart } = this;
-        if (!metric.nextReadingSeconds || trafficStart === undefined) {
+        const held = this.holdFrom !== undefined && due >= this.holdFrom;
+        if (!metric.nextReadingSeconds || trafficStart === undefined || held) {
             return due;
         }
         const at = trafficStart + metric.nextReadingSeconds((due - trafficStart) / 1000) * 1000;
