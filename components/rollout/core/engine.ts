@@ -83,7 +83,7 @@ class Run {
     /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
     private readonly weights: WeightChange[] = [];
     private index = 0;
-    /** Measurements due from this time (ms) on are not taken sooner (see `sooner`). */
+    /** Measurements due from this time (ms) on, in an analysis step, are not taken sooner. */
     private holdFrom?: number;
 
     constructor(
@@ -237,12 +237,7 @@ class Run {
             const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
             for (const metric of due) {
                 await this.measure(metric);
-                const next = Math.max(
-                    this.dueAt.get(metric)! + metric.intervalSeconds * 1000,
-                    clock.now(),
-                );
-                this.dueAt.set(metric, next);
-                this.nextAt.set(metric, Math.max(this.sooner(metric, next), clock.now()));
+                this.schedule(metric);
             }
             if (due.length > 0) {
                 continue;
@@ -307,17 +302,17 @@ class Run {
     }
 
     /**
-     * A metric's next measurement (ms): `due`, or sooner when the metric asks for it, unless it
-     * is due at or after the start of an analysis step, which needs its own measurement.
+     * A metric's next measurement: due one interval after the last was due (or now), taken
+     * sooner when the metric asks (Metric.nextReadingSeconds) unless held for an analysis step.
      */
-    private sooner(metric: Metric, due: number): number {
-        const { trafficStart } = this;
-        const held = this.holdFrom !== undefined && due >= this.holdFrom;
-        if (!metric.nextReadingSeconds || trafficStart === undefined || held) {
-            return due;
-        }
-        const at = trafficStart + metric.nextReadingSeconds((due - trafficStart) / 1000) * 1000;
-        return Number.isFinite(at) ? Math.min(due, at) : due;
+    private schedule(metric: Metric): void {
+        const now = this.ports.clock.now();
+        const due = Math.max(this.dueAt.get(metric)! + metric.intervalSeconds * 1000, now);
+        this.dueAt.set(metric, due);
+        const start = this.trafficStart!;
+        const held = !metric.nextReadingSeconds || due >= (this.holdFrom ?? Infinity);
+        const asked = held ? due : start + metric.nextReadingSeconds!((due - start) / 1000) * 1000;
+        this.nextAt.set(metric, Math.max(now, Number.isFinite(asked) ? Math.min(due, asked) : due));
     }
 
     /** Seconds since the canary first received traffic (0 before). */
