@@ -4,10 +4,10 @@
 import * as assert from "assert";
 import {
     KubeOptions,
-    kubeAdapters,
     loadKubeConfig,
     MAX_ATTEMPTS,
 } from "../../components/rollout/adapters/kube";
+import { kubeAdapters } from "../../components/rollout/provider/cluster";
 import { DEMO_TARGET } from "../support/rolloutRun";
 import { KubeApiDouble, Obj, PULUMI_MANAGER, seedApp } from "../support/kubeApi";
 

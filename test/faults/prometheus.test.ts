@@ -140,7 +140,7 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
     /** Rolled back: never promoted, all traffic back on stable, no successful measurement. */
     function assertRolledBack(result: RolloutResult, cluster: RecordingCluster): void {
         assert.strictEqual(result.verdict, "Aborted", result.reason);
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         assert.ok(!cluster.calls.includes("weight 100"), cluster.calls.join(", "));
         assert.deepStrictEqual(
             result.measurements.filter((m) => m.phase === "Successful"),

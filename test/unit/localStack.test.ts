@@ -56,7 +56,10 @@ async function run(config: ProgramConfig, canaryErrorRate: number, seed: number)
             metrics: buildMetrics(inputs, new SimPrometheus(world, () => clock.now())),
         },
         {
-            router: { setWeight: async (w) => world.setWeight(clock.now(), w) },
+            router: {
+                setWeight: async (w) => world.setWeight(clock.now(), w),
+                setHeaderRoute: async () => {},
+            },
             workloads: {
                 scaleCanary: async () => {},
                 waitCanaryReady: async (n) => (n > 0 ? clock.sleep(READY_MS) : undefined),

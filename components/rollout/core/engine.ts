@@ -36,6 +36,12 @@ export interface RolloutPlan {
      */
     abortScaleDownDelaySeconds?: number;
     metrics: Metric[];
+    /**
+     * A header route (router.header) is configured: the canary is scaled up and ready, and the
+     * header route on, before the first step, so a first pause lets people try the canary by
+     * header before any weighted traffic. Defaults to false.
+     */
+    headerRoute?: boolean;
 }
 
 export interface Ports {
@@ -47,9 +53,10 @@ export interface Ports {
     events?: EventSink;
 }
 
-/** Puts all traffic on stable and scales the canary to zero. Idempotent. */
+/** Puts all traffic on stable (weight 0, no header route) and scales the canary to zero. Idempotent. */
 export async function resetToStable(ports: Pick<Ports, "router" | "workloads">): Promise<void> {
     await ports.router.setWeight(0);
+    await ports.router.setHeaderRoute(false);
     await ports.workloads.scaleCanary(0);
 }
 
@@ -105,6 +112,9 @@ class Run {
             });
             this.report("resetting traffic to stable before the canary starts");
             await resetToStable(ports);
+            if (plan.headerRoute) {
+                await this.openHeaderRoute();
+            }
             for (this.index = 0; this.index < plan.steps.length; this.index++) {
                 const startedAtSeconds = this.since();
                 await this.runStep(plan.steps[this.index]);
@@ -151,7 +161,8 @@ class Run {
         const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
         try {
             await this.ports.router.setWeight(0);
-            // Nothing is printed between the two writes: when pulumi is gone, so is the reader of
+            await this.ports.router.setHeaderRoute(false);
+            // Nothing is printed between the writes: when pulumi is gone, so is the reader of
             // the progress lines (a write to its closed pipe can end the host), and the
             // scale-down must not depend on it.
             if (delay > 0) {
@@ -168,6 +179,23 @@ class Run {
         }
     }
 
+    /** Before the first step: the canary's first pods ready, then the header route on. */
+    private async openHeaderRoute(): Promise<void> {
+        const replicas = this.canaryFloor();
+        this.report(
+            `header route: canary replicas ${replicas}/${this.plan.totalReplicas}, then requests with the header reach the canary`,
+        );
+        await this.ports.workloads.scaleCanary(replicas);
+        await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
+        this.checkDeadline();
+        await this.ports.router.setHeaderRoute(true);
+    }
+
+    /** Fewest canary replicas: one while the header route sends requests to it, else none. */
+    private canaryFloor(): number {
+        return this.plan.headerRoute ? canaryReplicas(this.plan.totalReplicas, 1) : 0;
+    }
+
     private async runStep(step: Step): Promise<void> {
         const label = `step ${this.index + 1}/${this.plan.steps.length} ${describeStep(step)}`;
         this.emit({
@@ -178,7 +206,10 @@ class Run {
             weight: "setWeight" in step ? step.setWeight : this.weight,
         });
         if ("setWeight" in step) {
-            const replicas = canaryReplicas(this.plan.totalReplicas, step.setWeight);
+            const replicas = Math.max(
+                this.canaryFloor(),
+                canaryReplicas(this.plan.totalReplicas, step.setWeight),
+            );
             this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
             await this.ports.workloads.scaleCanary(replicas);
             await this.ports.workloads.waitCanaryReady(replicas, this.deadline);

@@ -5,9 +5,9 @@
 import * as assert from "assert";
 import {
     FIELD_MANAGER,
-    kubeAdapters,
     loadKubeConfig,
 } from "../../../../../components/rollout/adapters/kube";
+import { kubeAdapters } from "../../../../../components/rollout/provider/cluster";
 import { KubeApiDouble, seedApp } from "../../../../support/kubeApi";
 import { DEMO_TARGET } from "../../../../support/rolloutRun";
 

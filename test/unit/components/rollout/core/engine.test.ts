@@ -39,6 +39,7 @@ describe("rollout/engine", () => {
         assert.strictEqual(r.verdict, "Promoted", r.reason);
         assert.deepStrictEqual(cluster.calls, [
             "weight 0",
+            "header off",
             "scale 0",
             "scale 1",
             "ready 1",
@@ -90,7 +91,7 @@ describe("rollout/engine", () => {
                 '"result[0] >= 0.95" (failureLimit 3); last value 0.7: Failed; query: q; ' +
                 "traffic is back on the stable version and the canary is scaled to 0",
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("inconclusive measurements never pass an analysis step and abort past inconclusiveLimit", async () => {
@@ -162,7 +163,7 @@ describe("rollout/engine", () => {
             r.reason,
             /rolled back at step 3\/9 \(setWeight 40%, weight 20%\): step 3\/9 .*failed: injected failure on ready 2; traffic is back/,
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("says so when the reset after an abort fails too", async () => {
@@ -177,7 +178,7 @@ describe("rollout/engine", () => {
             r.reason,
             /^canary "demo" rolled back at step 2\/9 \(pause 60s, weight 20%\): success-rate 1 measurements failed .*; resetting traffic to stable ALSO failed: injected failure on scale 0\. Run pulumi up again: every run resets first$/,
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("initialDelay postpones the first measurement after traffic starts", async () => {
@@ -266,7 +267,7 @@ describe("rollout/engine abortScaleDownDelay", () => {
         };
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         // The last weight-0 write and the last scale-down are 30 s apart.
         assert.strictEqual(
             scaledAt[scaledAt.length - 1] - weightZeroAt[weightZeroAt.length - 1],
@@ -291,7 +292,7 @@ describe("rollout/engine abortScaleDownDelay", () => {
         const before = clock.now();
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         assert.ok(clock.now() - before < 30_000 + 60_000, "no 30 s wait after the stop");
         assert.match(
             r.reason,

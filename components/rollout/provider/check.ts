@@ -1,0 +1,107 @@
+// The CanaryRollout provider's check: pure, run by preview; every input validated with the
+// same rules (core/spec) and messages as the config layer, and failures that name the field.
+import type * as pulumi from "@pulumi/pulumi";
+import { Checker, show } from "../core/check";
+import { checkHeader, checkRouterKind, checkSpec, RolloutSpec } from "../core/spec";
+import { RolloutInputs, routerOf } from "../core/state";
+import { prometheusUrlProblem } from "../core/urls";
+
+/** What the engine passes for an input that is not known yet (preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[] {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const known = (v: unknown) => v !== undefined && v !== UNKNOWN;
+    for (const k of [
+        "app",
+        "namespace",
+        "canaryDeployment",
+        "stableDeployment",
+        "canaryIngress",
+        "canaryService",
+        "stableService",
+        "templateHash",
+    ] as const) {
+        if (known(news[k]) && !(typeof news[k] === "string" && news[k] !== "")) {
+            failures.push({
+                property: k,
+                reason: `${k} must be a non-empty string; CanaryApp sets it, so this is a bug if you did not set it yourself`,
+            });
+        }
+    }
+    if (
+        known(news.totalReplicas) &&
+        !(Number.isInteger(news.totalReplicas) && news.totalReplicas >= 1)
+    ) {
+        failures.push({
+            property: "totalReplicas",
+            reason: `totalReplicas must be a whole number >= 1, got ${JSON.stringify(news.totalReplicas)}; set app.replicas`,
+        });
+    }
+    if (known(news.prometheus) && !(news.prometheus?.url || news.prometheus?.service)) {
+        failures.push({
+            property: "prometheus",
+            reason: "prometheus needs a url or a service; set monitoring.prometheus",
+        });
+    }
+    const url = known(news.prometheus) ? news.prometheus?.url : undefined;
+    const urlProblem =
+        known(url) && typeof url === "string" ? prometheusUrlProblem(url) : undefined;
+    if (urlProblem) {
+        failures.push({
+            property: "prometheus",
+            reason: `monitoring.prometheus.url: ${urlProblem}`,
+        });
+    }
+    // The spec's rules: the same checkSpec the config layer runs, so a program that builds
+    // CanaryRollout by hand meets the same rules with the same messages.
+    const spec: RolloutSpec = {
+        steps: news.steps,
+        deadlineSeconds: news.deadlineSeconds,
+        abortScaleDownDelaySeconds: news.abortScaleDownDelaySeconds as number,
+        metrics: news.metrics,
+        judge: news.judge,
+        notifications: news.notifications,
+    };
+    const router = news.router;
+    if (known(router) && router !== undefined) {
+        const c = new Checker();
+        if (typeof router !== "object" || router === null || Array.isArray(router)) {
+            c.fail("router", `must be an object {kind, header}, got ${show(router)}`);
+        } else {
+            checkRouterKind(c, "router.kind", router.kind);
+            checkHeader(c, "router.header", router.header);
+        }
+        for (const p of c.problems) {
+            failures.push({ property: "router", reason: `${p.path}: ${p.message}` });
+        }
+    }
+    const scrape = news.scrapeIntervalSeconds;
+    if ([...Object.values(spec), scrape].every((v) => v !== UNKNOWN)) {
+        if (!(typeof scrape === "number" && scrape > 0)) {
+            failures.push({
+                property: "scrapeIntervalSeconds",
+                reason: `scrapeIntervalSeconds must be a positive number of seconds, got ${JSON.stringify(scrape)}; set monitoring.scrapeInterval`,
+            });
+        } else {
+            for (const p of checkSpec(spec, {
+                scrapeIntervalSeconds: scrape,
+                router: routerOf(news).kind,
+            })) {
+                failures.push({ property: inputOf(p.path), reason: `${p.path}: ${p.message}` });
+            }
+        }
+    }
+    return failures;
+}
+
+/** The input a spec path lives in: rollout.deadline -> deadlineSeconds, rollout.steps[2] -> steps. */
+function inputOf(path: string): string {
+    if (path.startsWith("rollout.steps")) {
+        return "steps";
+    }
+    if (path.startsWith("rollout.deadline")) {
+        return "deadlineSeconds";
+    }
+    return path.startsWith("rollout.analysis.judge") ? "judge" : "metrics";
+}
