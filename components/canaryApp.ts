@@ -199,18 +199,11 @@ export class CanaryApp extends pulumi.ComponentResource {
                         ],
                     },
                 },
-                { ...marked, dependsOn: issuer ? [issuer] : [] },
+                // After the stable Deployment (the provider waits until its pods are ready): a
+                // first deploy sends no request to a stable Service with no ready pod, and a
+                // host or path change moves both Ingresses together once the release is done.
+                { ...marked, dependsOn: [this.stable, ...(issuer ? [issuer] : [])] },
             );
-        this.stableIngress = ingress(
-            `${name}-stable`,
-            app.name,
-            stableSvc,
-            issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {},
-        );
-        // The weight annotation is left out: the rollout owns it (own field manager).
-        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, {
-            [CANARY_ANNOTATION]: "true",
-        });
 
         const desired = podTemplate(app);
         const hash = templateHash(desired);
@@ -234,7 +227,8 @@ export class CanaryApp extends pulumi.ComponentResource {
                 namespace,
                 canaryDeployment: names.canary,
                 stableDeployment: names.stable,
-                canaryIngress: this.canaryIngress.metadata.name,
+                // A plain name: the rollout runs before the Ingresses are created or changed.
+                canaryIngress: names.canary,
                 canaryService: canarySvc.metadata.name,
                 stableService: stableSvc.metadata.name,
                 template: desired,
@@ -261,14 +255,7 @@ export class CanaryApp extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                dependsOn: [
-                    this.canary,
-                    this.canaryIngress,
-                    canarySvc,
-                    stableSvc,
-                    this.stableIngress,
-                    ...(args.dependsOn ?? []),
-                ],
+                dependsOn: [this.canary, canarySvc, stableSvc, ...(args.dependsOn ?? [])],
             },
         );
 
@@ -289,6 +276,17 @@ export class CanaryApp extends pulumi.ComponentResource {
             },
             marked,
         );
+
+        this.stableIngress = ingress(
+            `${name}-stable`,
+            app.name,
+            stableSvc,
+            issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {},
+        );
+        // The weight annotation is left out: the rollout owns it (own field manager).
+        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, {
+            [CANARY_ANNOTATION]: "true",
+        });
 
         new CanaryCompletion(
             `${name}-completion`,

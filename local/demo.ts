@@ -25,13 +25,17 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     try {
         await ws.reset();
+        // What the teardown of an earlier run answered is scraped before step 1 counts.
+        await ws.waitForTraffic();
 
         // 1. blue
         await ws.setImage("argoproj/rollouts-demo:blue");
+        let unready = await ws.unreadyAnswers();
         let r = await ws.up();
         let state = await ws.clusterState();
         await ws.waitForTraffic();
         let traffic = await ws.edgeRoute();
+        let unreadyNow = await ws.unreadyAnswers();
         reports.push({
             step: "1. deploy blue",
             expected: "up succeeds; stable runs blue; all traffic on blue",
@@ -39,19 +43,24 @@ async function main(): Promise<void> {
                 r.code === 0 &&
                 state.stableImage.endsWith(":blue") &&
                 state.weight === 0 &&
-                traffic.stableVersion === "blue",
+                traffic.stableVersion === "blue" &&
+                unreadyNow === unready,
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}; stable ${state.stableImage} (${state.stableReady} ready); canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`,
                 `edge: ${traffic.summary}`,
+                unreadyLine(unreadyNow - unready),
             ],
         });
 
         // 2. yellow
         await ws.setImage("argoproj/rollouts-demo:yellow");
+        unready = await ws.unreadyAnswers();
         r = await ws.up();
         state = await ws.clusterState();
         const run = await ws.lastRun();
+        await ws.waitForTraffic();
+        unreadyNow = await ws.unreadyAnswers();
         reports.push({
             step: "2. canary yellow",
             expected: "canary steps pass; yellow promoted",
@@ -60,22 +69,26 @@ async function main(): Promise<void> {
                 run?.verdict === "Promoted" &&
                 state.stableImage.endsWith(":yellow") &&
                 state.weight === 0 &&
-                state.canaryReplicas === 0,
+                state.canaryReplicas === 0 &&
+                unreadyNow === unready,
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}; verdict ${run?.verdict}: ${run?.reason}`,
                 `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
                 `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`,
+                unreadyLine(unreadyNow - unready),
             ],
         });
 
         // 3. red, failing 30% of requests
         await ws.setErrorRate("red", 0.3);
         await ws.setImage("argoproj/rollouts-demo:red");
+        unready = await ws.unreadyAnswers();
         r = await ws.up();
         state = await ws.clusterState();
         await ws.waitForTraffic();
         traffic = await ws.edgeRoute();
+        unreadyNow = await ws.unreadyAnswers();
         const reason =
             r.output.split("\n").find((l) => l.includes("rolled back at step")) ??
             "(no reason found in the output)";
@@ -91,7 +104,8 @@ async function main(): Promise<void> {
                 failed?.verdict === "Aborted" &&
                 state.stableImage.endsWith(":yellow") &&
                 state.weight === 0 &&
-                state.canaryReplicas === 0,
+                state.canaryReplicas === 0 &&
+                unreadyNow === unready,
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}`,
@@ -100,6 +114,7 @@ async function main(): Promise<void> {
                 `evidence kept in state: lastRun ${failed?.verdict} with ${failed?.measurements.length} measurements; lastVerdict: ${verdict}`,
                 `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
                 `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}; edge: ${traffic.summary}`,
+                unreadyLine(unreadyNow - unready),
             ],
         });
     } finally {
@@ -120,6 +135,11 @@ async function main(): Promise<void> {
         `demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`,
     );
     process.exit(ok ? 0 : 1);
+}
+
+/** A step's requests answered 503 because their Service had no ready pod: must be none. */
+function unreadyLine(n: number): string {
+    return `requests sent to a Service with no ready pod (503) during the step: ${n}`;
 }
 
 /** Step 3's line: when a measurement (the judge's or the success rate's) rolled the canary back. */

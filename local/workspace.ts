@@ -22,6 +22,7 @@ export const STATE =
         "progressive-delivery",
     );
 const EDGE = `http://127.0.0.1:${process.env.EDGE_CONTROL_PORT ?? 10255}`;
+const PROMETHEUS = `http://127.0.0.1:${process.env.PD_PROMETHEUS_PORT ?? 19090}`;
 const LINKED = ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"];
 
 export interface UpResult {
@@ -363,6 +364,27 @@ export class Workspace {
         if (!res.ok) {
             throw new Error(`edge refused the error rate: ${await res.text()}`);
         }
+    }
+
+    /**
+     * How many requests to the app the edge has answered 503 so far (a Service with no ready
+     * pod: ingress-nginx's answer), as Prometheus last scraped it; the injected errors are 500.
+     * Read it before and after a step (after a scrape interval) for the step's count.
+     */
+    async unreadyAnswers(): Promise<number> {
+        const q = `sum(nginx_ingress_controller_requests{namespace="${this.namespace}",status="503"}) or vector(0)`;
+        const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`);
+        const body = (await res.json()) as {
+            status: string;
+            data?: { result?: { value: [number, string] }[] };
+        };
+        const value = body.data?.result?.[0]?.value[1];
+        if (body.status !== "success" || value === undefined) {
+            throw new Error(
+                `Prometheus did not answer ${q}: ${JSON.stringify(body).slice(0, 200)}`,
+            );
+        }
+        return Number(value);
     }
 
     /** Waits for the edge to see the cluster's latest state and send some traffic. */

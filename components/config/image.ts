@@ -92,7 +92,8 @@ function digestProblem(digest: string): string | undefined {
     }
     const algorithm = digest.slice(0, colon);
     const hex = digest.slice(colon + 1);
-    const length = DIGEST_HEX[algorithm];
+    // Own keys only: `constructor` or `toString` is no algorithm.
+    const length = Object.hasOwn(DIGEST_HEX, algorithm) ? DIGEST_HEX[algorithm] : undefined;
     if (length === undefined) {
         return `the digest algorithm ${show(algorithm)} is not sha256, sha384 or sha512`;
     }

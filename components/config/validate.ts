@@ -3,7 +3,7 @@
 // resolveSpec; this layer only adds the project's namespace to each problem's path.
 import { Checker, show } from "../rollout/core/check";
 import { resolveRouter, resolveSpec, ROUTER_KINDS } from "../rollout/core/spec";
-import { prometheusUrlProblem } from "../rollout/core/urls";
+import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../rollout/core/urls";
 import { validateApp } from "./app";
 import { DEFAULTS, KEYS, PROJECT } from "./defaults";
 import { checkChart, checkLabels, checkServiceRef, DNS } from "./fields";
@@ -122,9 +122,9 @@ function validateMonitoring(c: Checker, value: unknown): MonitoringConfig {
         "monitoring.prometheus.timeout",
         p.timeout,
         d.prometheus.timeout,
-        1,
-        300,
-        "a query that takes longer holds the whole analysis",
+        PROMETHEUS_TIMEOUT.min,
+        PROMETHEUS_TIMEOUT.max,
+        PROMETHEUS_TIMEOUT.whyMax,
     );
     if (url && service) {
         c.fail(

@@ -228,7 +228,7 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
             api.delete("ingresses", "demo", "demo-canary");
             await assert.rejects(adapters().setWeight(20), {
                 message:
-                    "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); CanaryApp creates it before the rollout runs, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it",
+                    "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it",
             });
             assert.deepStrictEqual(api.calls(), ["GET ingresses/demo-canary 404"]);
         });

@@ -69,6 +69,37 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             ]);
         });
 
+        it("a first deployment before its Ingresses exist (CanaryApp creates them once stable is ready): nothing to reset there, the canary scaled to 0", async () => {
+            seedApp(api, {
+                app: "demo",
+                namespace: "demo",
+                stableHash: null,
+                canaryIngress: false,
+            });
+            api.get("deployments", "demo", "demo-canary")!.spec!.replicas = 1;
+            const { lines, result } = await captured(() => createRollout(inputs()));
+            assert.deepStrictEqual(lines, [
+                "[canary demo] first deployment: promoted without a canary run",
+            ]);
+            assert.strictEqual(result.outs.promotedHash, "h2");
+            assert.deepStrictEqual(writes(), ['deployments/demo-canary {"replicas":0}']);
+        });
+
+        it("a template change whose canary Ingress is gone: an error that names it, no traffic moved", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            api.delete("ingresses", "demo", "demo-canary");
+            const { result } = await captured(() => updateRollout(previous(), inputs()));
+            const gone =
+                "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it";
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${gone}; ` +
+                    `resetting traffic to stable ALSO failed: ${gone}. Run pulumi up again: every run resets first`,
+            );
+            assert.strictEqual(result.outs.promotedHash, "h1");
+            assert.deepStrictEqual(writes(), []);
+        });
+
         it("a later run whose stable Deployment is gone: an error that changes nothing and says how to recover", async () => {
             seedApp(api, { app: "demo", namespace: "demo", stableHash: null });
             api.get("ingresses", "demo", "demo-canary")!.metadata.annotations![

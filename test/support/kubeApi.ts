@@ -439,6 +439,8 @@ export interface AppSeed {
     stableHash?: string | null;
     /** "labels": this code's ownership labels; "legacy": the code before them (app label only). */
     marks?: "labels" | "legacy";
+    /** false: no canary Ingress (a first deployment: CanaryApp creates it after stable). */
+    canaryIngress?: boolean;
 }
 
 /** A pulumi-kubernetes server-side-apply field manager, as it records itself. */
@@ -475,6 +477,9 @@ export function seedApp(api: KubeApiDouble, seed: AppSeed): void {
             [TEMPLATE_HASH_ANNOTATION]: seed.stableHash ?? "h-stable",
         };
         api.put("deployments", d);
+    }
+    if (seed.canaryIngress === false) {
+        return;
     }
     const ingress = meta(trackName(app, "canary"));
     ingress.annotations = { ...ingress.annotations, [CANARY_ANNOTATION]: "true" };

@@ -246,7 +246,7 @@ export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions)
                 }
                 if (status === 404) {
                     throw fail(
-                        `${name(kind, n)} does not exist (HTTP 404); CanaryApp creates it before the rollout runs, ` +
+                        `${name(kind, n)} does not exist (HTTP 404); this stack created it, ` +
                             "so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it",
                     );
                 }

@@ -5,6 +5,16 @@
 // config layer and the CanaryRollout provider's check both call prometheusUrlProblem.
 import { show } from "./check";
 
+/**
+ * How long one Prometheus query may take, in seconds (monitoring.prometheus.timeout): the config
+ * layer and the provider's check both hold it to these bounds.
+ */
+export const PROMETHEUS_TIMEOUT = {
+    min: 1,
+    max: 300,
+    whyMax: "a query that takes longer holds the whole analysis",
+} as const;
+
 const SHAPE = /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/;
 const AUTHORITY = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)/;
 

@@ -4,7 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Checker, show } from "../core/check";
 import { checkHeader, checkRouterKind, checkSpec, RolloutSpec } from "../core/spec";
 import { RolloutInputs, routerOf } from "../core/state";
-import { prometheusUrlProblem } from "../core/urls";
+import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../core/urls";
 
 /** What the engine passes for an input that is not known yet (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -52,6 +52,15 @@ export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[]
             property: "prometheus",
             reason: `monitoring.prometheus.url: ${urlProblem}`,
         });
+    }
+    const timeout = known(news.prometheus) ? news.prometheus?.timeoutSeconds : undefined;
+    if (known(timeout)) {
+        const c = new Checker();
+        const { min, max, whyMax } = PROMETHEUS_TIMEOUT;
+        c.seconds("monitoring.prometheus.timeout", timeout, min, min, max, whyMax);
+        for (const p of c.problems) {
+            failures.push({ property: "prometheus", reason: `${p.path}: ${p.message}` });
+        }
     }
     // The spec's rules: the same checkSpec the config layer runs, so a program that builds
     // CanaryRollout by hand meets the same rules with the same messages.

@@ -227,9 +227,12 @@ async function firstRun(
     const { cluster } = conn;
     const existing = await cluster.stableTemplateHash();
     let lastRun: RunEvidence | null = null;
-    if (existing === undefined || existing === inputs.templateHash) {
+    if (existing === undefined) {
+        log(`${rolloutTag(inputs.app)} first deployment: promoted without a canary run`);
+        await resetFirstDeployment(cluster);
+    } else if (existing === inputs.templateHash) {
         log(
-            `${rolloutTag(inputs.app)} ${existing === undefined ? "first deployment" : "stable already runs this template"}: promoted without a canary run`,
+            `${rolloutTag(inputs.app)} stable already runs this template: promoted without a canary run`,
         );
         await resetToStable({ router: cluster, workloads: cluster });
     } else {
@@ -241,6 +244,32 @@ async function firstRun(
         }
     }
     return rolloutOutputs(inputs, inputs.template, inputs.templateHash, lastRun, lastRun);
+}
+
+/**
+ * No stable Deployment yet: CanaryApp creates the Ingresses (or the HTTPRoute) once stable's
+ * pods are ready (so a first deploy sends no request to a Service with no ready pod), and the
+ * router's object may not exist yet. Then nothing routes to the canary and there is no weight to reset; any other error
+ * is one.
+ */
+async function resetFirstDeployment(cluster: Connection["cluster"]): Promise<void> {
+    const { KubeApiError } = await import("../adapters/kube");
+    const unlessMissing = async (write: () => Promise<void>) => {
+        try {
+            await write();
+        } catch (e) {
+            if (!(e instanceof KubeApiError && e.status === 404)) {
+                throw e;
+            }
+        }
+    };
+    await resetToStable({
+        router: {
+            setWeight: (weight) => unlessMissing(() => cluster.setWeight(weight)),
+            setHeaderRoute: (on) => unlessMissing(() => cluster.setHeaderRoute(on)),
+        },
+        workloads: cluster,
+    });
 }
 
 /**

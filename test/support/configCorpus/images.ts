@@ -37,6 +37,10 @@ export const IMAGE_CASES: [string, string][] = [
         `"nginx@md5:${H64}" is not a valid image reference: the digest algorithm "md5" is not sha256, sha384 or sha512; ${DIGEST_FIX}`,
     ],
     [
+        `nginx@constructor:abc`,
+        `"nginx@constructor:abc" is not a valid image reference: the digest algorithm "constructor" is not sha256, sha384 or sha512; ${DIGEST_FIX}`,
+    ],
+    [
         `nginx@${H64}`,
         `"nginx@${H64}" is not a valid image reference: the digest "${H64}" has no algorithm; ${DIGEST_FIX}`,
     ],

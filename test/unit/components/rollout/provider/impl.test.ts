@@ -118,6 +118,26 @@ describe("rollout provider: check and diff are pure", () => {
             ],
         );
     });
+    it("check holds the Prometheus timeout to the config's bounds", () => {
+        const reasons = (timeoutSeconds: unknown) =>
+            checkRollout({
+                ...inputs,
+                prometheus: { url: "http://p:9090", timeoutSeconds: timeoutSeconds as number },
+            }).map((f) => [f.property, f.reason]);
+        assert.deepStrictEqual(reasons(360000), [
+            [
+                "prometheus",
+                "monitoring.prometheus.timeout: must be at most 5m, got 100h; a query that takes longer holds the whole analysis",
+            ],
+        ]);
+        assert.deepStrictEqual(reasons(0), [
+            ["prometheus", "monitoring.prometheus.timeout: must be at least 1s, got 0s"],
+        ]);
+        assert.deepStrictEqual(reasons("10"), [
+            ["prometheus", 'monitoring.prometheus.timeout: must be a number of seconds, got "10"'],
+        ]);
+        assert.deepStrictEqual(reasons(300), []);
+    });
     it("completion diffs on the promoted hash only", () => {
         const c = {
             namespace: "n",
