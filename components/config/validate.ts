@@ -54,6 +54,12 @@ export function validateConfig(raw: RawConfig): { config: ProgramConfig; errors:
     });
     c.problems.push(...problems);
     const tls = validateTls(c, raw.tls, app.name);
+    if (tls.enabled && router.kind === "gateway-api") {
+        c.fail(
+            "tls.enabled",
+            'is true, but router.kind is "gateway-api", whose Gateway listens on HTTP only here; terminate TLS at a Gateway you manage (router.gateway.create: false), or set tls.enabled to false',
+        );
+    }
     const notificationUrls = validateNotificationUrls(
         c,
         raw.notificationUrls,
