@@ -249,7 +249,7 @@ async function firstRun(
 /**
  * No stable Deployment yet: CanaryApp creates the Ingresses (or the HTTPRoute) once stable's
  * pods are ready (so a first deploy sends no request to a Service with no ready pod), and the
- * router's object may not exist yet. Then nothing routes to the canary and there is no weight to reset; any other error
+ * router's object may not exist yet (so too after a change of router, which creates a new one). Then nothing routes to the canary and there is no weight to reset; any other error
  * is one.
  */
 async function resetFirstDeployment(cluster: Connection["cluster"]): Promise<void> {
@@ -310,8 +310,14 @@ export async function updateRollout(
         const conn = await connect(news);
         const { cluster } = conn;
         if (news.templateHash === olds.promotedHash) {
-            // Steps, analysis or credentials changed, not the pod template: no canary run.
-            await resetToStable({ router: cluster, workloads: cluster });
+            // Steps, analysis, router or credentials changed, not the pod template: no canary
+            // run. A new router's object is created after this (it follows stable).
+            const moved =
+                olds.canaryIngress !== news.canaryIngress ||
+                routerOf(olds).kind !== routerOf(news).kind;
+            await (moved
+                ? resetFirstDeployment(cluster)
+                : resetToStable({ router: cluster, workloads: cluster }));
             const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
             return {
                 outs: rolloutOutputs(
