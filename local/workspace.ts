@@ -11,7 +11,9 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { RouterKind } from "../components/rollout/core/spec";
 import type { RunEvidence } from "../components/rollout/core/state";
+import { canaryWeight, unreadyQuery } from "./router";
 
 const ROOT = path.join(__dirname, "..");
 /** Where workspaces (and other state of the embedded stack) live; outside the repo. */
@@ -44,6 +46,8 @@ export class Workspace {
     readonly stack = "local";
     readonly app = "rollouts-demo";
     readonly namespace = "rollouts-demo";
+    /** The stack's router (local/router.ts setRouter); where weights and 503s are read. */
+    router: RouterKind = "ingress-nginx";
     private kc?: KubeConfig;
 
     private constructor(
@@ -246,6 +250,12 @@ export class Workspace {
         };
     }
 
+    /** The embedded cluster's kubeconfig, as the workspace's clients use it. */
+    async kubeConfig(): Promise<KubeConfig> {
+        await this.kube();
+        return this.kc!;
+    }
+
     /** The Kubernetes events on an object of the app's namespace, oldest first. */
     async events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
         const { core } = await this.kube();
@@ -261,7 +271,7 @@ export class Workspace {
     }
 
     async clusterState(): Promise<ClusterState> {
-        const { apps, net } = await this.kube();
+        const { apps } = await this.kube();
         const ns = this.namespace;
         const stable = await apps.readNamespacedDeployment({
             name: `${this.app}-stable`,
@@ -271,15 +281,13 @@ export class Workspace {
             name: `${this.app}-canary`,
             namespace: ns,
         });
-        const ing = await net.readNamespacedIngress({ name: `${this.app}-canary`, namespace: ns });
+        const weight = await canaryWeight(this.kc!, this);
         return {
             stableImage: stable.spec?.template.spec?.containers[0].image ?? "",
             stableReady: stable.status?.readyReplicas ?? 0,
             canaryImage: canary.spec?.template.spec?.containers[0].image ?? "",
             canaryReplicas: canary.spec?.replicas ?? 0,
-            weight: Number(
-                ing.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0,
-            ),
+            weight,
         };
     }
 
@@ -372,7 +380,7 @@ export class Workspace {
      * Read it before and after a step (after a scrape interval) for the step's count.
      */
     async unreadyAnswers(): Promise<number> {
-        const q = `sum(nginx_ingress_controller_requests{namespace="${this.namespace}",status="503"}) or vector(0)`;
+        const q = unreadyQuery(this.router, this.namespace);
         const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`);
         const body = (await res.json()) as {
             status: string;
