@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { buildRoutes } from "../../../local/edge/main";
+import { buildRoutes } from "../../../local/edge/ingress";
 import { RequestCounters } from "../../../local/edge/counters";
 
 const ing = (name: string, svc: string, annotations: Record<string, string> = {}) => ({
