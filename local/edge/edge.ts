@@ -193,6 +193,14 @@ export class Edge {
         return { status: 404, version: "", service: "" };
     }
 
+    /** Stops the demo backends (the tests' edges; the real one runs until killed). */
+    close(): void {
+        for (const b of this.backends.values()) {
+            b.server.close();
+        }
+        this.agent.destroy();
+    }
+
     state() {
         return {
             lastSync: this.lastSync,

@@ -118,11 +118,11 @@ export function pickBackend(rule: HttpRule, random: () => number): HttpBackend |
     let x = random() * total;
     for (const b of rule.backends) {
         x -= Math.max(0, b.weight);
-        if (x < 0 && b.weight > 0) {
+        if (x < 0) {
             return b;
         }
     }
-    return rule.backends.filter((b) => b.weight > 0).at(-1);
+    return rule.backends.filter((b) => b.weight > 0).at(-1); // x rounded to just above 0
 }
 
 /** Pure: the requests of the steady load, one per host and header-less match of each route. */
