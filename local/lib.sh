@@ -107,7 +107,7 @@ metadata:
   name: istio
 spec:
   controllerName: istio.io/gateway-controller
-  description: The Istio gateway controller (served on the embedded stack by local/edge).
+  description: The default Istio GatewayClass
 YML
   log "Gateway API $GATEWAY_API_VERSION CRDs (standard channel) and GatewayClass istio applied"
 }
