@@ -5,6 +5,7 @@ import type { GatewayRoute, HttpBackend } from "../../../local/edge/httpRoutes";
 import { routeRequest } from "../../../local/edge/httpRouting";
 import { parseProbe } from "../../../local/edge/main";
 import { RequestCounters } from "../../../local/edge/counters";
+import { dep, svc } from "./fixtures";
 
 const ing = (name: string, svc: string, annotations: Record<string, string> = {}) => ({
     metadata: { name, namespace: "demo", annotations },
@@ -16,20 +17,6 @@ const ing = (name: string, svc: string, annotations: Record<string, string> = {}
             },
         ],
     },
-});
-const svc = (name: string, track: string) => ({
-    metadata: { name, namespace: "demo" },
-    spec: { selector: { app: "demo", track } },
-});
-const dep = (track: string, image: string, ready: number) => ({
-    metadata: { name: `demo-${track}`, namespace: "demo" },
-    spec: {
-        template: {
-            metadata: { labels: { app: "demo", track } },
-            spec: { containers: [{ image }] },
-        },
-    },
-    status: { readyReplicas: ready },
 });
 
 describe("local edge", () => {

@@ -3,6 +3,7 @@ import { IstioCounters, istioLabels } from "../../../local/edge/counters";
 import { HttpRule, buildHttpRoutes } from "../../../local/edge/httpRoutes";
 import { loadTargets, pickBackend, selectRule } from "../../../local/edge/httpRouting";
 import { K8sObject } from "../../../local/edge/backends";
+import { dep, svc } from "./fixtures";
 
 const istioClass = {
     metadata: { name: "istio" },
@@ -14,20 +15,6 @@ const gateway = (name: string, className = "istio", listener: object = {}) => ({
         gatewayClassName: className,
         listeners: [{ name: "http", port: 80, protocol: "HTTP", ...listener }],
     },
-});
-const svc = (name: string, track: string) => ({
-    metadata: { name, namespace: "demo" },
-    spec: { selector: { app: "demo", track } },
-});
-const dep = (track: string, image: string, ready: number) => ({
-    metadata: { name: `demo-${track}`, namespace: "demo" },
-    spec: {
-        template: {
-            metadata: { labels: { app: "demo", track } },
-            spec: { containers: [{ image }] },
-        },
-    },
-    status: { readyReplicas: ready },
 });
 const services = [svc("demo-stable", "stable"), svc("demo-canary", "canary")];
 const deployments = [
