@@ -406,8 +406,11 @@ export class Workspace {
                 canary?: { version: string };
                 requests: { stable: number; canary: number };
             }[];
+            httpRoutes?: EdgeHttpRoute[];
         };
-        const r = state.routes.find((x) => x.host === "rollouts-demo.local");
+        const r =
+            state.routes.find((x) => x.host === "rollouts-demo.local") ??
+            httpRouteSplit(state.httpRoutes ?? [], "rollouts-demo.local");
         if (!r) {
             return {
                 stableVersion: "",
@@ -423,4 +426,36 @@ export class Workspace {
             summary: `${100 - r.weight}% to stable ${r.stable.version}, ${r.weight}% to canary ${r.canary?.version ?? "-"} (requests so far: stable ${r.requests.stable}, canary ${r.requests.canary})`,
         };
     }
+}
+
+/** An HTTPRoute in the edge's GET /state (local/edge/edge.ts). */
+interface EdgeHttpRoute {
+    hostnames: string[];
+    rules: {
+        matches: { headers: unknown[] }[];
+        backends: { version: string; weight: number; requests: number }[];
+    }[];
+}
+
+/**
+ * The weighted split of the HTTPRoute serving `host`, in the shape of the edge's Ingress routes:
+ * its rule without header matches, first backendRef stable, second canary (as CanaryApp writes
+ * them); weights 90 and 10 are a weight of 10%.
+ */
+function httpRouteSplit(routes: EdgeHttpRoute[], host: string) {
+    const rule = routes
+        .find((x) => x.hostnames.includes(host))
+        ?.rules.find((x) => x.matches.some((m) => m.headers.length === 0));
+    if (!rule?.backends.length) {
+        return undefined;
+    }
+    const [stable, canary] = rule.backends;
+    const total = stable.weight + (canary?.weight ?? 0);
+    return {
+        host,
+        weight: canary && total > 0 ? Math.round((100 * canary.weight) / total) : 0,
+        stable: { version: stable.version },
+        canary: canary && { version: canary.version },
+        requests: { stable: stable.requests, canary: canary?.requests ?? 0 },
+    };
 }
