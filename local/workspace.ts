@@ -368,11 +368,14 @@ export class Workspace {
 
     /**
      * How many requests to the app the edge has answered 503 so far (a Service with no ready
-     * pod: ingress-nginx's answer), as Prometheus last scraped it; the injected errors are 500.
+     * pod: ingress-nginx's and Istio's answer), as Prometheus last scraped it; the injected errors are 500.
      * Read it before and after a step (after a scrape interval) for the step's count.
      */
     async unreadyAnswers(): Promise<number> {
-        const q = `sum(nginx_ingress_controller_requests{namespace="${this.namespace}",status="503"}) or vector(0)`;
+        const ns = this.namespace;
+        const q =
+            `(sum(nginx_ingress_controller_requests{namespace="${ns}",status="503"}) or vector(0))` +
+            ` + (sum(istio_requests_total{destination_service_namespace="${ns}",response_code="503"}) or vector(0))`;
         const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`);
         const body = (await res.json()) as {
             status: string;
