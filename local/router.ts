@@ -19,7 +19,6 @@ export async function setRouter(
     const set = (key: string, value: string) =>
         ws.mustPulumi(["config", "set", "--path", key, value, "--stack", ws.stack]);
     await set("router.kind", kind);
-    ws.router = kind;
     if (header) {
         await set("router.header.name", header.name);
         await set("router.header.value", header.value);
@@ -80,13 +79,6 @@ export async function probe(header?: HeaderMatch, path = "/"): Promise<Probe> {
         throw new Error(`edge /probe answered ${res.status}: ${await res.text()}`);
     }
     return (await res.json()) as Probe;
-}
-
-/** The metric the router's requests are counted in, for a count of 503 answers in a namespace. */
-export function unreadyQuery(kind: RouterKind, namespace: string): string {
-    return kind === "gateway-api"
-        ? `sum(istio_requests_total{reporter="source",destination_service_namespace="${namespace}",response_code="503"}) or vector(0)`
-        : `sum(nginx_ingress_controller_requests{namespace="${namespace}",status="503"}) or vector(0)`;
 }
 
 /**
