@@ -36,11 +36,7 @@ export interface RolloutPlan {
      */
     abortScaleDownDelaySeconds?: number;
     metrics: Metric[];
-    /**
-     * A header route (router.header) is configured: the canary is scaled up and ready, and the
-     * header route on, before the first step, so a first pause lets people try the canary by
-     * header before any weighted traffic. Defaults to false.
-     */
+    /** router.header is set: the canary ready and the header route on before the first step. */
     headerRoute?: boolean;
 }
 
@@ -181,19 +177,18 @@ class Run {
 
     /** Before the first step: the canary's first pods ready, then the header route on. */
     private async openHeaderRoute(): Promise<void> {
-        const replicas = this.canaryFloor();
-        this.report(
-            `header route: canary replicas ${replicas}/${this.plan.totalReplicas}, then requests with the header reach the canary`,
-        );
-        await this.ports.workloads.scaleCanary(replicas);
-        await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
-        this.checkDeadline();
+        const n = canaryReplicas(this.plan.totalReplicas, 1);
+        const then = "then requests with the header reach the canary";
+        this.report(`header route: canary replicas ${n}/${this.plan.totalReplicas}, ${then}`);
+        await this.readyCanary(n);
         await this.ports.router.setHeaderRoute(true);
     }
 
-    /** Fewest canary replicas: one while the header route sends requests to it, else none. */
-    private canaryFloor(): number {
-        return this.plan.headerRoute ? canaryReplicas(this.plan.totalReplicas, 1) : 0;
+    /** Scales the canary and waits until `replicas` pods are ready, within the deadline. */
+    private async readyCanary(replicas: number): Promise<void> {
+        await this.ports.workloads.scaleCanary(replicas);
+        await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
+        this.checkDeadline();
     }
 
     private async runStep(step: Step): Promise<void> {
@@ -206,14 +201,11 @@ class Run {
             weight: "setWeight" in step ? step.setWeight : this.weight,
         });
         if ("setWeight" in step) {
-            const replicas = Math.max(
-                this.canaryFloor(),
-                canaryReplicas(this.plan.totalReplicas, step.setWeight),
-            );
+            // The header route keeps a pod to send its requests to, even at weight 0.
+            const w = this.plan.headerRoute ? Math.max(1, step.setWeight) : step.setWeight;
+            const replicas = canaryReplicas(this.plan.totalReplicas, w);
             this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
-            await this.ports.workloads.scaleCanary(replicas);
-            await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
-            this.checkDeadline();
+            await this.readyCanary(replicas);
             await this.ports.router.setWeight(step.setWeight);
             this.weight = step.setWeight;
             if (this.weight > 0 && this.trafficStart === undefined) {
