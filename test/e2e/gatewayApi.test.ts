@@ -101,3 +101,57 @@ describe("gateway-api router end to end (real pulumi, embedded stack)", function
         assert.strictEqual((await probe(DEMO_HEADER)).version, "yellow");
     });
 });
+
+describe("header access with router ingress-nginx end to end (real pulumi, embedded stack)", function () {
+    this.timeout(900_000);
+    let ws: Workspace;
+
+    before(async function () {
+        useEmbeddedStack(this);
+        ws = await Workspace.create("e2e-hdr");
+        await ws.reset();
+        await setRouter(ws, "ingress-nginx", DEMO_HEADER);
+        await pauseFirst(ws, "15s");
+    });
+
+    after(async () => {
+        await ws?.destroyStack().catch(() => undefined);
+    });
+
+    /** The canary Ingress' canary-by-header annotations (the rollout's, during a run only). */
+    const headerAnnotations = async () => {
+        const kc = await ws.kubeConfig();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
+        const ing = await kc
+            .makeApiClient(k8s.NetworkingV1Api)
+            .readNamespacedIngress({ name: `${ws.app}-canary`, namespace: ws.namespace });
+        return Object.keys(ing.metadata?.annotations ?? {}).filter((k) =>
+            k.includes("canary-by-header"),
+        );
+    };
+
+    it("blue, then yellow: the header reaches the canary before its first weight, and is gone after the promotion", async () => {
+        await ws.setImage("argoproj/rollouts-demo:blue");
+        let r = await ws.up();
+        assert.strictEqual(r.code, 0, r.output);
+        assert.deepStrictEqual(await headerAnnotations(), []);
+        await ws.waitForTraffic();
+        assert.strictEqual((await probe(DEMO_HEADER)).version, "blue");
+
+        await ws.setImage("argoproj/rollouts-demo:yellow");
+        const probing = headerProbe(DEMO_HEADER, "yellow");
+        r = await ws.up({ killWhen: probing.watch });
+        probing.done();
+        const p = await probing.result;
+        assert.strictEqual(r.code, 0, r.output);
+        assert.strictEqual(p.error, undefined, JSON.stringify(p));
+        assert.strictEqual(p.beforeFirstWeight, true, JSON.stringify(p));
+        assert.strictEqual(p.header?.version, "yellow", JSON.stringify(p));
+        assert.strictEqual(p.plain?.version, "blue", JSON.stringify(p));
+        assert.strictEqual((await ws.lastRun())?.verdict, "Promoted");
+        expectStable(await ws.clusterState(), "yellow");
+        assert.deepStrictEqual(await headerAnnotations(), []);
+        assert.strictEqual(await canaryWeight(await ws.kubeConfig(), ws), 0);
+    });
+});
