@@ -12,10 +12,10 @@ const JUDGE = `${CONFIG}rollout.analysis.judge`;
 const NOTIFICATIONS = `${CONFIG}rollout.notifications`;
 const ROUTER = `${CONFIG}router`;
 const ROUTER_KINDS = ["ingress-nginx", "gateway-api"];
-/** RFC 7230's token: what an HTTP header name is made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Printable ASCII, space included. */
-const PRINTABLE = /^[\x20-\x7e]+$/;
+/** RFC 7230's token, at most 256 characters: what an HTTP header name is made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+/** 1 to 256 visible ASCII characters, spaces only inside (HTTP trims them at the ends). */
+const VISIBLE = /^[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const FAILURE_STATUSES = ["5..", "[45].."];
 const FORMATS = ["json", "slack"];
@@ -117,17 +117,17 @@ const HEADER_RULES: [string, string, Rule][] = [
         (v) =>
             typeof v === "string" && TOKEN.test(v)
                 ? undefined
-                : "must be an HTTP header name (an RFC 7230 token: letters, digits and " +
-                  `!#$%&'*+-.^_\`|~), such as "X-Canary", got ${show(v)}`,
+                : "must be an HTTP header name (an RFC 7230 token of at most 256 letters, " +
+                  `digits and !#$%&'*+-.^_\`|~), such as "X-Canary", got ${show(v)}`,
     ],
     [
         "value",
         "value",
         (v) =>
-            typeof v === "string" && PRINTABLE.test(v)
+            typeof v === "string" && VISIBLE.test(v)
                 ? undefined
-                : "must be a non-empty text of printable ASCII characters (space to ~), such as " +
-                  `"always", got ${show(v)}`,
+                : "must be 1 to 256 visible ASCII characters (spaces only between them, as HTTP " +
+                  `trims them at the ends), such as "always", got ${show(v)}`,
     ],
 ];
 
@@ -208,7 +208,8 @@ export const rolloutSettings: ResourceValidationPolicy = {
                 );
                 return;
             }
-            const kindProblem = set(r.kind) ? oneOf(ROUTER_KINDS)(r.kind) : undefined;
+            // Written only when it is not the default, and then always with its kind.
+            const kindProblem = r.kind === UNKNOWN ? undefined : oneOf(ROUTER_KINDS)(r.kind);
             if (kindProblem) {
                 report(`${ROUTER}.kind`, kindProblem);
             }

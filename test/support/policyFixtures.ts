@@ -4,6 +4,7 @@
 import { podTemplate, templateHash, withTrack } from "../../components/canaryApp";
 import { ProgramConfig, validateConfig } from "../../components/config";
 import { chartValues, RELEASE } from "../../components/monitoringStack";
+import { routeName, routerInput } from "../../components/routes";
 import {
     ownerLabels,
     TEMPLATE_HASH_ANNOTATION,
@@ -104,6 +105,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
     const app = cfg.app.name;
     const m = cfg.monitoring;
     const desired = podTemplate(cfg.app);
+    const router = routerInput(cfg.router);
     const service = m.install
         ? { namespace: m.namespace, name: `${RELEASE}-prometheus`, port: 9090 }
         : m.prometheus.service;
@@ -112,7 +114,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
         namespace: cfg.app.namespace,
         canaryDeployment: `${app}-canary`,
         stableDeployment: `${app}-stable`,
-        canaryIngress: `${app}-canary`,
+        canaryIngress: routeName(cfg.router, cfg.app, `${app}-canary`),
         canaryService: `${app}-canary`,
         stableService: `${app}-stable`,
         template: desired,
@@ -131,6 +133,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
             ...(m.prometheus.username ? { username: m.prometheus.username } : {}),
             timeoutSeconds: m.prometheus.timeoutSeconds,
         },
+        ...(router ? { router } : {}),
     };
     return {
         type: T.canaryRollout,

@@ -147,8 +147,8 @@ describe("policy rollout-settings", () => {
 
     it("reports a router kind, header name or header value the program refuses", async () => {
         const K = 'CanaryRollout "rollouts-demo-rollout": progressive-delivery:router';
-        const NAME = `${K}.header.name must be an HTTP header name (an RFC 7230 token: letters, digits and !#$%&'*+-.^_\`|~), such as "X-Canary", got`;
-        const VALUE = `${K}.header.value must be a non-empty text of printable ASCII characters (space to ~), such as "always", got`;
+        const NAME = `${K}.header.name must be an HTTP header name (an RFC 7230 token of at most 256 letters, digits and !#$%&'*+-.^_\`|~), such as "X-Canary", got`;
+        const VALUE = `${K}.header.value must be 1 to 256 visible ASCII characters (spaces only between them, as HTTP trims them at the ends), such as "always", got`;
         const cases: [unknown, string[]][] = [
             [
                 { kind: "istio" },
