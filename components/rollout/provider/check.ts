@@ -9,9 +9,16 @@ import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../core/urls";
 /** What the engine passes for an input that is not known yet (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[] {
+export function checkRollout(
+    news: RolloutInputs,
+    olds?: Partial<RolloutInputs>,
+): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     const known = (v: unknown) => v !== undefined && v !== UNKNOWN;
+    const switched = olds?.templateHash !== undefined && routerSwitch(olds, news);
+    if (switched && known(news.templateHash) && news.templateHash !== olds!.templateHash) {
+        failures.push({ property: "router", reason: switched });
+    }
     for (const k of [
         "app",
         "namespace",
@@ -113,4 +120,22 @@ function inputOf(path: string): string {
         return "deadlineSeconds";
     }
     return path.startsWith("rollout.analysis.judge") ? "judge" : "metrics";
+}
+
+/**
+ * A change of router kind, said as the reason to make it alone; undefined when there is none. The
+ * new router's object is created after the release (it follows the stable Deployment), so a
+ * canary in the same update would have no route to take its traffic.
+ */
+function routerSwitch(olds: Partial<RolloutInputs>, news: RolloutInputs): string | undefined {
+    const [from, to] = [routerOf(olds).kind, routerOf(news).kind];
+    if (from === to || [from, to].includes(UNKNOWN as never)) {
+        return undefined;
+    }
+    return (
+        `router.kind changes from "${from}" to "${to}" in the same update as the pod template; ` +
+        "the new route is created only after the release, so the canary would get no traffic. " +
+        "Nothing was changed: change router.kind alone first (that `pulumi up` runs no canary), " +
+        "then the image or pod template"
+    );
 }
