@@ -16,6 +16,23 @@ import {
 } from "../../local/router";
 import { Workspace } from "../../local/workspace";
 
+/**
+ * `pulumi up` of yellow over blue, probing the edge during the first (pause) step: it succeeds, and
+ * before the first weight a request with the header reached yellow and one without it blue.
+ */
+async function upProbingHeader(ws: Workspace) {
+    const probing = headerProbe(DEMO_HEADER, "yellow");
+    const r = await ws.up({ killWhen: probing.watch });
+    probing.done();
+    const p = await probing.result;
+    assert.strictEqual(r.code, 0, r.output);
+    assert.strictEqual(p.error, undefined, JSON.stringify(p));
+    assert.strictEqual(p.beforeFirstWeight, true, JSON.stringify(p));
+    assert.strictEqual(p.header?.version, "yellow", JSON.stringify(p));
+    assert.strictEqual(p.plain?.version, "blue", JSON.stringify(p));
+    return r;
+}
+
 describe("gateway-api router end to end (real pulumi, embedded stack)", function () {
     this.timeout(900_000);
     let ws: Workspace;
@@ -54,15 +71,7 @@ describe("gateway-api router end to end (real pulumi, embedded stack)", function
 
     it("2. yellow: the header reaches the canary before its first weight; the steps pass; yellow promoted", async () => {
         await ws.setImage("argoproj/rollouts-demo:yellow");
-        const probing = headerProbe(DEMO_HEADER, "yellow");
-        const r = await ws.up({ killWhen: probing.watch });
-        probing.done();
-        const p = await probing.result;
-        assert.strictEqual(r.code, 0, r.output);
-        assert.strictEqual(p.error, undefined, JSON.stringify(p));
-        assert.strictEqual(p.beforeFirstWeight, true, JSON.stringify(p));
-        assert.strictEqual(p.header?.version, "yellow", JSON.stringify(p));
-        assert.strictEqual(p.plain?.version, "blue", JSON.stringify(p));
+        const r = await upProbingHeader(ws);
         for (const w of [40, 60, 80]) {
             assert.match(r.output, new RegExp(`setWeight ${w}%: canary replicas`));
         }
@@ -140,15 +149,7 @@ describe("header access with router ingress-nginx end to end (real pulumi, embed
         assert.strictEqual((await probe(DEMO_HEADER)).version, "blue");
 
         await ws.setImage("argoproj/rollouts-demo:yellow");
-        const probing = headerProbe(DEMO_HEADER, "yellow");
-        r = await ws.up({ killWhen: probing.watch });
-        probing.done();
-        const p = await probing.result;
-        assert.strictEqual(r.code, 0, r.output);
-        assert.strictEqual(p.error, undefined, JSON.stringify(p));
-        assert.strictEqual(p.beforeFirstWeight, true, JSON.stringify(p));
-        assert.strictEqual(p.header?.version, "yellow", JSON.stringify(p));
-        assert.strictEqual(p.plain?.version, "blue", JSON.stringify(p));
+        r = await upProbingHeader(ws);
         assert.strictEqual((await ws.lastRun())?.verdict, "Promoted");
         expectStable(await ws.clusterState(), "yellow");
         assert.deepStrictEqual(await headerAnnotations(), []);
