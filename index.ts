@@ -32,6 +32,7 @@ const app = new CanaryApp(
         app: config.app,
         rollout: config.rollout,
         ingressClassName: config.ingressNginx.className,
+        router: config.router,
         tls: config.tls,
         prometheus: {
             url: config.monitoring.prometheus.url,

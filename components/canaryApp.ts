@@ -1,9 +1,11 @@
 // CanaryApp: one app released by canary. The graph (DESIGN.md, "Resource graph"):
 //
-//   Namespace, Services (stable, canary), Ingress (stable), Ingress (canary, nginx annotations)
+//   Namespace, Services (stable, canary)
 //   canary Deployment (template = desired; replicas left to the rollout)
 //     -> CanaryRollout (steps the weight, analyses; outputs promotedTemplate)
 //     -> stable Deployment (template = promotedTemplate)
+//     -> routing (routes.ts): Ingress (stable) and Ingress (canary, nginx annotations), or
+//        (gateway-api) the HTTPRoute and its Gateway
 //     -> CanaryCompletion (weight 0, canary to 0 once stable runs the promoted template)
 //
 // If the rollout throws, the stable Deployment is never touched and the rollout's state keeps
@@ -16,15 +18,11 @@ import type { AppConfig, TlsConfig } from "./config";
 import { canonicalJson } from "./rollout/core/canonicalJson";
 import { isSystemNamespace } from "./config/fields";
 import { rolledBackNow, summarize, verdictLine } from "./rollout/core/evidence";
-import {
-    CANARY_ANNOTATION,
-    ownerLabels,
-    TEMPLATE_HASH_ANNOTATION,
-    trackName,
-} from "./rollout/core/names";
-import type { RolloutSpec } from "./rollout/core/spec";
+import { ownerLabels, TEMPLATE_HASH_ANNOTATION, trackName } from "./rollout/core/names";
+import type { RolloutSpec, RouterSpec } from "./rollout/core/spec";
 import type { ServiceRef } from "./rollout/core/state";
 import { CanaryCompletion, CanaryRollout } from "./rollout/provider/resources";
+import { gatewayRoute, nginxIngresses, RouteArgs, routeName, routerInput } from "./routes";
 
 /** The Node.js language host's exit code for "the program already reported its error". */
 const LOGGED_ERROR_EXIT_CODE = 32;
@@ -34,6 +32,8 @@ export interface CanaryAppArgs {
     rollout: RolloutSpec;
     /** ingressClassName of both Ingresses. Defaults to "nginx". */
     ingressClassName?: string;
+    /** The traffic router. Defaults to ingress-nginx without a header route. */
+    router?: RouterSpec;
     tls?: TlsConfig;
     /** Where the analysis reads metrics. */
     prometheus: {
@@ -108,8 +108,11 @@ export class CanaryApp extends pulumi.ComponentResource {
     readonly lastVerdict: pulumi.Output<string>;
     readonly stable: k8s.apps.v1.Deployment;
     readonly canary: k8s.apps.v1.Deployment;
-    readonly canaryIngress: k8s.networking.v1.Ingress;
-    readonly stableIngress: k8s.networking.v1.Ingress;
+    /** Router ingress-nginx: the two Ingresses. */
+    readonly canaryIngress?: k8s.networking.v1.Ingress;
+    readonly stableIngress?: k8s.networking.v1.Ingress;
+    /** Router gateway-api: the HTTPRoute. */
+    readonly route?: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: CanaryAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("progressive-delivery:app:CanaryApp", name, {}, opts);
@@ -156,55 +159,12 @@ export class CanaryApp extends pulumi.ComponentResource {
         const stableSvc = service("stable");
         const canarySvc = service("canary");
 
-        const tls = args.tls?.enabled ? args.tls : undefined;
+        const router = args.router ?? { kind: "ingress-nginx" };
+        // TLS terminates at the Ingresses (the config refuses it with gateway-api).
+        const tls = args.tls?.enabled && router.kind === "ingress-nginx" ? args.tls : undefined;
         const issuer = tls
             ? this.issuer(app.name, tls, namespace, args.ingressClassName ?? "nginx")
             : undefined;
-        const ingress = (
-            resourceName: string,
-            ingressName: string,
-            svc: k8s.core.v1.Service,
-            annotations: Record<string, string>,
-        ) =>
-            new k8s.networking.v1.Ingress(
-                resourceName,
-                {
-                    metadata: {
-                        name: ingressName,
-                        namespace,
-                        labels: { app: app.name, ...owned },
-                        annotations,
-                    },
-                    spec: {
-                        ingressClassName: args.ingressClassName ?? "nginx",
-                        tls: tls ? [{ hosts: [app.host], secretName: tls.secretName }] : undefined,
-                        rules: [
-                            {
-                                host: app.host,
-                                http: {
-                                    paths: [
-                                        {
-                                            path: app.path,
-                                            pathType: "Prefix",
-                                            backend: {
-                                                service: {
-                                                    name: svc.metadata.name,
-                                                    port: { name: "http" },
-                                                },
-                                            },
-                                        },
-                                    ],
-                                },
-                            },
-                        ],
-                    },
-                },
-                // After the stable Deployment (the provider waits until its pods are ready): a
-                // first deploy sends no request to a stable Service with no ready pod, and a
-                // host or path change moves both Ingresses together once the release is done.
-                { ...marked, dependsOn: [this.stable, ...(issuer ? [issuer] : [])] },
-            );
-
         const desired = podTemplate(app);
         const hash = templateHash(desired);
         this.canary = new k8s.apps.v1.Deployment(
@@ -227,8 +187,9 @@ export class CanaryApp extends pulumi.ComponentResource {
                 namespace,
                 canaryDeployment: names.canary,
                 stableDeployment: names.stable,
-                // A plain name: the rollout runs before the Ingresses are created or changed.
-                canaryIngress: names.canary,
+                // Plain names: the rollout runs before the routing objects are created or changed.
+                canaryIngress: routeName(router, app, names.canary),
+                router: routerInput(router),
                 canaryService: canarySvc.metadata.name,
                 stableService: stableSvc.metadata.name,
                 template: desired,
@@ -277,16 +238,22 @@ export class CanaryApp extends pulumi.ComponentResource {
             marked,
         );
 
-        this.stableIngress = ingress(
-            `${name}-stable`,
-            app.name,
-            stableSvc,
-            issuer ? { "cert-manager.io/issuer": `${app.name}-issuer` } : {},
-        );
-        // The weight annotation is left out: the rollout owns it (own field manager).
-        this.canaryIngress = ingress(`${name}-canary`, names.canary, canarySvc, {
-            [CANARY_ANNOTATION]: "true",
-        });
+        const routing: RouteArgs = {
+            app,
+            namespace,
+            labels: { app: app.name, ...owned },
+            services: { stable: stableSvc, canary: canarySvc },
+            canaryName: names.canary,
+            opts: { ...marked, dependsOn: [this.stable] },
+        };
+        if (router.kind === "gateway-api") {
+            this.route = gatewayRoute(routing, name, router).route;
+        } else {
+            const className = args.ingressClassName ?? "nginx";
+            const ingresses = nginxIngresses(routing, name, className, tls, issuer);
+            this.stableIngress = ingresses.stable;
+            this.canaryIngress = ingresses.canary;
+        }
 
         new CanaryCompletion(
             `${name}-completion`,
@@ -294,14 +261,24 @@ export class CanaryApp extends pulumi.ComponentResource {
                 namespace,
                 canaryDeployment: names.canary,
                 stableDeployment: names.stable,
-                canaryIngress: this.canaryIngress.metadata.name,
+                canaryIngress: routeName(router, app, names.canary),
+                ...(router.kind === "gateway-api" ? { router: { kind: router.kind } } : {}),
                 promotedHash: this.stable.metadata.annotations.apply(
                     (a) => a[TEMPLATE_HASH_ANNOTATION],
                 ),
                 kubeconfig: args.kubeconfig,
                 kubeContext: args.kubeContext,
             },
-            { parent: this, dependsOn: [this.stable] },
+            // After the routing objects too: its reset writes them, and they follow stable.
+            {
+                parent: this,
+                dependsOn: [
+                    this.stable,
+                    ...[this.route, this.stableIngress, this.canaryIngress].filter(
+                        (r): r is NonNullable<typeof r> => r !== undefined,
+                    ),
+                ],
+            },
         );
 
         // A rollback is not a resource failure: CanaryRollout keeps its evidence in state and

@@ -7,4 +7,4 @@ cd "$ROOT"
 [ -d node_modules/@pulumi/pulumi ] || npm ci --no-audit --no-fund
 bash local/up.sh
 use_local_env
-exec node -r ts-node/register/transpile-only local/demo.ts
+exec node -r ts-node/register/transpile-only local/demo.ts "$@"

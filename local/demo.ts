@@ -5,11 +5,28 @@
 //      error slider): the analysis fails, traffic returns to yellow, the canary is at 0 replicas,
 //      and that `pulumi up` exits non-zero with the reason and how many seconds after the canary
 //      got traffic it was rolled back (by the judge, on by default as a guard, or the success rate)
+// `npm run demo -- --router gateway-api` runs them with router gateway-api (an HTTPRoute on a
+// Gateway of class istio) and the header X-Canary: always, the first step a pause: step 2 then
+// also shows a request with the header reaching the canary before its first weight (the edge's
+// GET /probe), while one without it still reaches stable.
 // Exits 0 only if all three behave as expected. Expects `npm run local:up` to have run (demo.sh
 // does it) and its environment (pulumi on PATH, KUBECONFIG).
 import { rollbackSeconds } from "../components/rollout/core/evidence";
 import type { RunEvidence } from "../components/rollout/core/state";
+import type { RouterKind } from "../components/rollout/core/spec";
+import { DEMO_HEADER, headerProbe, HeaderProbeReport, pauseFirst, setRouter } from "./router";
 import { Workspace } from "./workspace";
+
+/** `--router gateway-api` (or `--router=gateway-api`); ingress-nginx by default. */
+export function routerArg(argv: string[]): RouterKind {
+    const i = argv.findIndex((a) => a === "--router" || a.startsWith("--router="));
+    const value =
+        i < 0 ? "ingress-nginx" : argv[i].includes("=") ? argv[i].split("=")[1] : argv[i + 1];
+    if (value !== "ingress-nginx" && value !== "gateway-api") {
+        throw new Error(`--router ${value}: use ingress-nginx (default) or gateway-api`);
+    }
+    return value;
+}
 
 interface StepReport {
     step: string;
@@ -20,11 +37,16 @@ interface StepReport {
 }
 
 async function main(): Promise<void> {
+    const router = routerArg(process.argv.slice(2));
     const ws = await Workspace.create("demo");
     const reports: StepReport[] = [];
     const t0 = Date.now();
     try {
         await ws.reset();
+        if (router === "gateway-api") {
+            await setRouter(ws, router, DEMO_HEADER);
+            await pauseFirst(ws);
+        }
         // What the teardown of an earlier run answered is scraped before step 1 counts.
         await ws.waitForTraffic();
 
@@ -56,7 +78,10 @@ async function main(): Promise<void> {
         // 2. yellow
         await ws.setImage("argoproj/rollouts-demo:yellow");
         unready = await ws.unreadyAnswers();
-        r = await ws.up();
+        const probing = router === "gateway-api" ? headerProbe(DEMO_HEADER, "yellow") : undefined;
+        r = await ws.up({ killWhen: probing?.watch });
+        probing?.done();
+        const probed = probing ? await probing.result : undefined;
         state = await ws.clusterState();
         const run = await ws.lastRun();
         await ws.waitForTraffic();
@@ -70,10 +95,12 @@ async function main(): Promise<void> {
                 state.stableImage.endsWith(":yellow") &&
                 state.weight === 0 &&
                 state.canaryReplicas === 0 &&
-                unreadyNow === unready,
+                unreadyNow === unready &&
+                (probed === undefined || headerReachedCanary(probed)),
             seconds: r.seconds,
             details: [
                 `pulumi up exit ${r.code}; verdict ${run?.verdict}: ${run?.reason}`,
+                ...(probed ? [probeLine(probed)] : []),
                 `weights ${weightsOf(r.output)}; success rates ${ratesOf(r.output)}`,
                 `stable ${state.stableImage}; canary weight ${state.weight}%, canary replicas ${state.canaryReplicas}`,
                 unreadyLine(unreadyNow - unready),
@@ -121,7 +148,7 @@ async function main(): Promise<void> {
         await ws.setErrorRate("red", 0).catch(() => undefined);
     }
 
-    console.log("\n==== demo summary ====");
+    console.log(`\n==== demo summary (router ${router}) ====`);
     for (const s of reports) {
         console.log(
             `${s.ok ? "PASS" : "FAIL"}  ${s.step}  (${s.seconds.toFixed(0)}s)  expected: ${s.expected}`,
@@ -135,6 +162,21 @@ async function main(): Promise<void> {
         `demo ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (pulumi stack ${ws.stack} in ${ws.dir})`,
     );
     process.exit(ok ? 0 : 1);
+}
+
+/** Before the first weight: the header request reached yellow, the plain one blue. */
+function headerReachedCanary(p: HeaderProbeReport): boolean {
+    return p.beforeFirstWeight && p.header?.version === "yellow" && p.plain?.version === "blue";
+}
+
+function probeLine(p: HeaderProbeReport): string {
+    if (p.error) {
+        return `header probe: ${p.error}`;
+    }
+    return (
+        `before the first weight: ${DEMO_HEADER.name}: ${DEMO_HEADER.value} -> ${p.header?.version} (${p.header?.service}), ` +
+        `no header -> ${p.plain?.version}${p.beforeFirstWeight ? "" : " (too late: a weight was already set)"}`
+    );
 }
 
 /** A step's requests answered 503 because their Service had no ready pod: must be none. */

@@ -6,6 +6,8 @@ EDGE_METRICS_PORT=${PD_EDGE_METRICS_PORT:-10254}
 EDGE_CONTROL_PORT=${PD_EDGE_CONTROL_PORT:-10255}
 EDGE_RPS=${PD_EDGE_RPS:-20}
 export EDGE_CONTROL_PORT
+# Gateway API CRDs of the embedded stack: the standard channel of this Go module version.
+GATEWAY_API_VERSION=v1.6.3
 
 log() { printf '[local %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -69,4 +71,43 @@ stop_orphaned_plugins() {
       kill "$pid" 2>/dev/null || true
     fi
   done
+}
+
+# gateway_api_crds: prints the directory holding the pinned standard-channel CRDs, downloading the
+# module into Go's module cache (GOMODCACHE, outside the repo) the first time; later runs read
+# the cache, offline.
+gateway_api_crds() {
+  local mod=sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION json dir
+  command -v go >/dev/null || die "go not found on PATH (needed to fetch $mod)"
+  # From /, so no go.mod around us takes part; -modcacherw keeps the cache deletable.
+  json=$(cd / && GOFLAGS=-modcacherw go mod download -json "$mod") ||
+    die "go mod download $mod failed: $(jq -r '.Error // empty' <<<"$json")"
+  dir=$(jq -r '.Dir // empty' <<<"$json")
+  [ -n "$dir" ] && [ -d "$dir/config/crd/standard" ] ||
+    die "$mod has no config/crd/standard (module directory: ${dir:-none})"
+  echo "$dir/config/crd/standard"
+}
+
+# install_gateway_api KUBECTL: applies the Gateway API CRDs server-side (idempotent: the same
+# field manager re-applies the same objects) and the GatewayClass istio, as Istio's install
+# creates it, for the edge double to serve the Gateways of that class.
+install_gateway_api() {
+  local kubectl=$1 crds
+  crds=$(gateway_api_crds)
+  "$kubectl" apply --server-side --force-conflicts --field-manager=progressive-delivery-local \
+    -f "$crds" >/dev/null
+  "$kubectl" wait --for=condition=Established --timeout=60s \
+    crd/gatewayclasses.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io \
+    crd/httproutes.gateway.networking.k8s.io >/dev/null
+  "$kubectl" apply --server-side --force-conflicts --field-manager=progressive-delivery-local \
+    -f - >/dev/null <<YML
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: istio
+spec:
+  controllerName: istio.io/gateway-controller
+  description: The default Istio GatewayClass
+YML
+  log "Gateway API $GATEWAY_API_VERSION CRDs (standard channel) and GatewayClass istio applied"
 }

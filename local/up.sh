@@ -18,6 +18,8 @@ log "building the control plane (cached after the first time)"
 local/cluster/build.sh
 local/cluster/cluster.sh up
 use_local_env
+eval "$(local/cluster/build.sh --print-paths)"   # K8S_BIN (kubectl) and friends
+install_gateway_api "$K8S_BIN/kubectl"
 
 # Prometheus: scrapes the edge (ingress-nginx's metrics) every 2s.
 if ! pid_alive "$PD_STATE/prometheus/pid"; then
@@ -49,7 +51,6 @@ fi
 wait_http "http://127.0.0.1:$EDGE_CONTROL_PORT/state" 30 || die "edge not ready; see $PD_STATE/edge/log"
 log "edge ready: metrics 127.0.0.1:$EDGE_METRICS_PORT, control 127.0.0.1:$EDGE_CONTROL_PORT"
 
-eval "$(local/cluster/build.sh --print-paths)"   # K8S_BIN (kubectl) and friends
 cat >"$PD_STATE/env.sh" <<ENV
 # Source this to use the embedded stack from a shell: pulumi, kubectl, KUBECONFIG.
 . "$ROOT/local/pulumi/env.sh" "$ROOT"

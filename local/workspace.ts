@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { RunEvidence } from "../components/rollout/core/state";
+import { canaryWeight } from "./router";
 
 const ROOT = path.join(__dirname, "..");
 /** Where workspaces (and other state of the embedded stack) live; outside the repo. */
@@ -246,6 +247,12 @@ export class Workspace {
         };
     }
 
+    /** The embedded cluster's kubeconfig, as the workspace's clients use it. */
+    async kubeConfig(): Promise<KubeConfig> {
+        await this.kube();
+        return this.kc!;
+    }
+
     /** The Kubernetes events on an object of the app's namespace, oldest first. */
     async events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
         const { core } = await this.kube();
@@ -261,7 +268,7 @@ export class Workspace {
     }
 
     async clusterState(): Promise<ClusterState> {
-        const { apps, net } = await this.kube();
+        const { apps } = await this.kube();
         const ns = this.namespace;
         const stable = await apps.readNamespacedDeployment({
             name: `${this.app}-stable`,
@@ -271,15 +278,13 @@ export class Workspace {
             name: `${this.app}-canary`,
             namespace: ns,
         });
-        const ing = await net.readNamespacedIngress({ name: `${this.app}-canary`, namespace: ns });
+        const weight = await canaryWeight(this.kc!, this);
         return {
             stableImage: stable.spec?.template.spec?.containers[0].image ?? "",
             stableReady: stable.status?.readyReplicas ?? 0,
             canaryImage: canary.spec?.template.spec?.containers[0].image ?? "",
             canaryReplicas: canary.spec?.replicas ?? 0,
-            weight: Number(
-                ing.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0,
-            ),
+            weight,
         };
     }
 
@@ -368,11 +373,14 @@ export class Workspace {
 
     /**
      * How many requests to the app the edge has answered 503 so far (a Service with no ready
-     * pod: ingress-nginx's answer), as Prometheus last scraped it; the injected errors are 500.
+     * pod: ingress-nginx's and Istio's answer), as Prometheus last scraped it; the injected errors are 500.
      * Read it before and after a step (after a scrape interval) for the step's count.
      */
     async unreadyAnswers(): Promise<number> {
-        const q = `sum(nginx_ingress_controller_requests{namespace="${this.namespace}",status="503"}) or vector(0)`;
+        const ns = this.namespace;
+        const q =
+            `(sum(nginx_ingress_controller_requests{namespace="${ns}",status="503"}) or vector(0))` +
+            ` + (sum(istio_requests_total{destination_service_namespace="${ns}",response_code="503"}) or vector(0))`;
         const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`);
         const body = (await res.json()) as {
             status: string;
@@ -406,8 +414,11 @@ export class Workspace {
                 canary?: { version: string };
                 requests: { stable: number; canary: number };
             }[];
+            httpRoutes?: EdgeHttpRoute[];
         };
-        const r = state.routes.find((x) => x.host === "rollouts-demo.local");
+        const r =
+            state.routes.find((x) => x.host === "rollouts-demo.local") ??
+            httpRouteSplit(state.httpRoutes ?? [], "rollouts-demo.local");
         if (!r) {
             return {
                 stableVersion: "",
@@ -423,4 +434,36 @@ export class Workspace {
             summary: `${100 - r.weight}% to stable ${r.stable.version}, ${r.weight}% to canary ${r.canary?.version ?? "-"} (requests so far: stable ${r.requests.stable}, canary ${r.requests.canary})`,
         };
     }
+}
+
+/** An HTTPRoute in the edge's GET /state (local/edge/edge.ts). */
+interface EdgeHttpRoute {
+    hostnames: string[];
+    rules: {
+        matches: { headers: unknown[] }[];
+        backends: { version: string; weight: number; requests: number }[];
+    }[];
+}
+
+/**
+ * The weighted split of the HTTPRoute serving `host`, in the shape of the edge's Ingress routes:
+ * its rule without header matches, first backendRef stable, second canary (as CanaryApp writes
+ * them); weights 90 and 10 are a weight of 10%.
+ */
+function httpRouteSplit(routes: EdgeHttpRoute[], host: string) {
+    const rule = routes
+        .find((x) => x.hostnames.includes(host))
+        ?.rules.find((x) => x.matches.some((m) => m.headers.length === 0));
+    if (!rule?.backends.length) {
+        return undefined;
+    }
+    const [stable, canary] = rule.backends;
+    const total = stable.weight + (canary?.weight ?? 0);
+    return {
+        host,
+        weight: canary && total > 0 ? Math.round((100 * canary.weight) / total) : 0,
+        stable: { version: stable.version },
+        canary: canary && { version: canary.version },
+        requests: { stable: stable.requests, canary: canary?.requests ?? 0 },
+    };
 }

@@ -9,10 +9,12 @@ import { analysisQueries } from "./analysisQueries";
 import { analysisRateWindow } from "./analysisRateWindow";
 import { analysisSuccessCondition } from "./analysisSuccessCondition";
 import { canaryContainerResources } from "./canaryContainerResources";
+import { canaryHttpRoutePairing } from "./canaryHttpRoutePairing";
 import { canaryIngressPairing } from "./canaryIngressPairing";
 import { canaryReadinessProbe } from "./canaryReadinessProbe";
 import { helmChartPinned } from "./helmChartPinned";
 import { imagesPinned } from "./imagesPinned";
+import { rolloutOwnsTraffic } from "./rolloutOwnsTraffic";
 import { rolloutPrometheus } from "./rolloutPrometheus";
 import { rolloutSettings } from "./rolloutSettings";
 import { rolloutSteps } from "./rolloutSteps";
@@ -43,6 +45,8 @@ export const policies: Policies = [
     serviceMonitorSelected,
     helmChartPinned,
     canaryIngressPairing,
+    canaryHttpRoutePairing,
+    rolloutOwnsTraffic,
 ];
 
 export function packArgs(readme?: string): PolicyPackArgs {

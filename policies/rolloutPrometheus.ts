@@ -4,8 +4,10 @@
 // that names the endpoint. Messages show the URL with those parts masked.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { asObject, ofType, show, TYPES, UNKNOWN } from "./lib/resources";
-import { CONFIG, input } from "./lib/rollout";
+import { CONFIG, input, seconds } from "./lib/rollout";
 
+/** How long one query may take (the program's bounds: a longer query holds the whole analysis). */
+const TIMEOUT_SECONDS = { min: 1, max: 300 };
 const SHAPE = /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/;
 const AUTHORITY = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)/;
 const SECRETS =
@@ -42,7 +44,8 @@ export const rolloutPrometheus: ResourceValidationPolicy = {
     name: "rollout-prometheus",
     description:
         "A CanaryRollout names its Prometheus by a URL or a Service, and the URL is http(s) " +
-        "with no credentials, query or fragment, which would be stored in plain text in the state.",
+        "with no credentials, query or fragment, which would be stored in plain text in the state; " +
+        "a query may take 1s to 300s.",
     enforcementLevel: "mandatory",
     validateResource: ofType(TYPES.canaryRollout, (args, reportViolation) => {
         const prometheus = input(args.props, "prometheus");
@@ -56,6 +59,19 @@ export const rolloutPrometheus: ResourceValidationPolicy = {
                 `CanaryRollout "${args.name}" has no Prometheus to ask (prometheus is ` +
                     `${show(prometheus)}): it needs a url or a service. Set ` +
                     `${CONFIG}monitoring.prometheus, or monitoring.install to true.`,
+            );
+        }
+        const timeout = p?.timeoutSeconds;
+        const { min, max } = TIMEOUT_SECONDS;
+        if (
+            timeout !== undefined &&
+            timeout !== UNKNOWN &&
+            !(typeof timeout === "number" && timeout >= min && timeout <= max)
+        ) {
+            reportViolation(
+                `CanaryRollout "${args.name}": its Prometheus query timeout must be from ${min}s ` +
+                    `to ${max}s (a longer query holds the whole analysis), got ${seconds(timeout)}. ` +
+                    `Fix ${CONFIG}monitoring.prometheus.timeout.`,
             );
         }
         const problem = typeof url === "string" ? urlProblem(url) : undefined;

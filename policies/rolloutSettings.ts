@@ -1,5 +1,6 @@
 // Every other value of a CanaryRollout's spec within the bounds the program holds: the metrics'
-// names, intervals, limits and failure statuses, the judge's parameters, and the notifications.
+// names, intervals, limits and failure statuses, the judge's parameters, the notifications, and
+// the traffic router (its kind, and the header that reaches the canary).
 // (Steps and deadline: rollout-steps; queries, conditions, minRequests and windows: the
 // analysis-* policies.)
 import { ResourceValidationPolicy } from "@pulumi/policy";
@@ -9,6 +10,12 @@ import { CONFIG, input, seconds } from "./lib/rollout";
 const METRICS = `${CONFIG}rollout.analysis.metrics`;
 const JUDGE = `${CONFIG}rollout.analysis.judge`;
 const NOTIFICATIONS = `${CONFIG}rollout.notifications`;
+const ROUTER = `${CONFIG}router`;
+const ROUTER_KINDS = ["ingress-nginx", "gateway-api"];
+/** RFC 7230's token, at most 256 characters: what an HTTP header name is made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+/** 1 to 256 visible ASCII characters, spaces only inside (HTTP trims them at the ends). */
+const VISIBLE = /^[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const FAILURE_STATUSES = ["5..", "[45].."];
 const FORMATS = ["json", "slack"];
@@ -103,12 +110,34 @@ const NOTIFICATION_RULES: [string, string, Rule][] = [
     ],
 ];
 
+const HEADER_RULES: [string, string, Rule][] = [
+    [
+        "name",
+        "name",
+        (v) =>
+            typeof v === "string" && TOKEN.test(v)
+                ? undefined
+                : "must be an HTTP header name (an RFC 7230 token of at most 256 letters, " +
+                  `digits and !#$%&'*+-.^_\`|~), such as "X-Canary", got ${show(v)}`,
+    ],
+    [
+        "value",
+        "value",
+        (v) =>
+            typeof v === "string" && VISIBLE.test(v)
+                ? undefined
+                : "must be 1 to 256 visible ASCII characters (spaces only between them, as HTTP " +
+                  `trims them at the ends), such as "always", got ${show(v)}`,
+    ],
+];
+
 export const rolloutSettings: ResourceValidationPolicy = {
     name: "rollout-settings",
     description:
         "Every other value of a CanaryRollout's spec is within the bounds the program holds: " +
         "metric names (unique Kubernetes names), intervals, limits and failure statuses, the " +
-        "judge's parameters, and the notifications' names, formats and events.",
+        "judge's parameters, the notifications' names, formats and events, and the router's kind " +
+        "and header.",
     enforcementLevel: "mandatory",
     validateResource: ofType(TYPES.canaryRollout, (args, reportViolation) => {
         const report = (key: string, problem: string) =>
@@ -166,6 +195,39 @@ export const rolloutSettings: ResourceValidationPolicy = {
                 report(NOTIFICATIONS, `must be a list of webhooks, got ${show(notifications)}`);
             } else {
                 each(list, NOTIFICATIONS, NOTIFICATION_RULES, WEBHOOK);
+            }
+        }
+        // Absent in a CanaryRollout written before the Gateway API router: ingress-nginx.
+        const router = input(args.props, "router");
+        if (router !== UNKNOWN && router !== undefined) {
+            const r = asObject(router);
+            if (!r) {
+                report(
+                    ROUTER,
+                    `must be a router such as {kind: "gateway-api"}, got ${show(router)}`,
+                );
+                return;
+            }
+            // Written only when it is not the default, and then always with its kind.
+            const kindProblem = r.kind === UNKNOWN ? undefined : oneOf(ROUTER_KINDS)(r.kind);
+            if (kindProblem) {
+                report(`${ROUTER}.kind`, kindProblem);
+            }
+            if (set(r.header)) {
+                const h = asObject(r.header);
+                if (!h) {
+                    report(
+                        `${ROUTER}.header`,
+                        `must be a header such as {name: "X-Canary", value: "always"}, got ${show(r.header)}`,
+                    );
+                    return;
+                }
+                for (const [field, name, rule] of HEADER_RULES) {
+                    const problem = rule(h[field]);
+                    if (problem) {
+                        report(`${ROUTER}.header.${name}`, problem);
+                    }
+                }
             }
         }
     }),

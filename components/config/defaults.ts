@@ -1,7 +1,7 @@
 // The program's defaults. Pulumi.yaml declares the same values (test/unit/pulumiYaml.test.ts
 // keeps them in step); the rollout's are the engine's own SPEC_DEFAULTS. The keys a user may
 // write at each level are the keys of these objects (optional keys are present as undefined).
-import { SPEC_DEFAULTS } from "../rollout/core/spec";
+import { ROUTER_DEFAULTS, SPEC_DEFAULTS } from "../rollout/core/spec";
 
 export const PROJECT = "progressive-delivery";
 
@@ -56,6 +56,8 @@ export const DEFAULTS = {
         },
     },
     rollout: SPEC_DEFAULTS,
+    // The gateway's name and namespace default to "<app.name>-gateway" and app.namespace.
+    router: { kind: ROUTER_DEFAULTS.kind },
     tls: {
         enabled: false,
         issuer: "selfsigned",
@@ -78,6 +80,7 @@ export const KEYS = [
     "ingressNginx",
     "app",
     "rollout",
+    "router",
     "tls",
     "prometheusToken",
     "prometheusPassword",

@@ -50,6 +50,7 @@ export function loadConfig(): { config: ProgramConfig; secrets: ProgramSecrets }
         ingressNginx: object("ingressNginx"),
         app: object("app"),
         rollout: object("rollout"),
+        router: object("router"),
         tls: object("tls"),
         notificationUrls: object("notificationUrls"),
     });

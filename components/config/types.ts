@@ -1,7 +1,7 @@
 // The typed program config that validateConfig returns. The rollout's part is the engine's own
 // RolloutSpec (components/rollout/core/spec.ts): the config layer adds no second description.
 import type * as pulumi from "@pulumi/pulumi";
-import type { RolloutSpec } from "../rollout/core/spec";
+import type { RolloutSpec, RouterSpec } from "../rollout/core/spec";
 import type { PrometheusRef } from "../rollout/core/state";
 
 export interface ChartRef {
@@ -84,6 +84,8 @@ export interface ProgramConfig {
     ingressNginx: IngressNginxConfig;
     app: AppConfig;
     rollout: RolloutSpec;
+    /** The traffic router, its Gateway (gateway-api) and the header route. */
+    router: RouterSpec;
     tls: TlsConfig;
     /** Webhook URLs by notification name: a secret, wrapped as one by loadConfig. */
     notificationUrls?: Record<string, string>;

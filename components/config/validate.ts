@@ -2,7 +2,7 @@
 // invalid case is unit-tested with its exact message. The rollout's part is the engine's own
 // resolveSpec; this layer only adds the project's namespace to each problem's path.
 import { Checker, show } from "../rollout/core/check";
-import { resolveSpec } from "../rollout/core/spec";
+import { resolveRouter, resolveSpec, ROUTER_KINDS } from "../rollout/core/spec";
 import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../rollout/core/urls";
 import { validateApp } from "./app";
 import { DEFAULTS, KEYS, PROJECT } from "./defaults";
@@ -16,6 +16,7 @@ export interface RawConfig {
     ingressNginx?: unknown;
     app?: unknown;
     rollout?: unknown;
+    router?: unknown;
     tls?: unknown;
     /** Secret webhook URLs by notification name; never echoed in messages. */
     notificationUrls?: unknown;
@@ -43,18 +44,38 @@ export function validateConfig(raw: RawConfig): { config: ProgramConfig; errors:
     const monitoring = validateMonitoring(c, raw.monitoring);
     const ingressNginx = validateIngress(c, raw.ingressNginx);
     const app = validateApp(c, raw.app);
+    const resolved = resolveRouter(raw.router, app);
+    const router = resolved.router;
+    c.problems.push(...resolved.problems);
     const { spec: rollout, problems } = resolveSpec(raw.rollout, {
         scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds,
+        // A wrong kind is reported above; the metrics then default to the default router's.
+        router: ROUTER_KINDS.includes(router.kind) ? router.kind : undefined,
     });
     c.problems.push(...problems);
     const tls = validateTls(c, raw.tls, app.name);
+    if (tls.enabled && router.kind === "gateway-api") {
+        c.fail(
+            "tls.enabled",
+            'is true, but router.kind is "gateway-api", whose Gateway listens on HTTP only here; terminate TLS at a Gateway you manage (router.gateway.create: false), or set tls.enabled to false',
+        );
+    }
     const notificationUrls = validateNotificationUrls(
         c,
         raw.notificationUrls,
         Array.isArray(rollout.notifications) ? rollout.notifications.map((n) => n.name) : [],
     );
     return {
-        config: { kubernetes, monitoring, ingressNginx, app, rollout, tls, notificationUrls },
+        config: {
+            kubernetes,
+            monitoring,
+            ingressNginx,
+            app,
+            rollout,
+            router,
+            tls,
+            notificationUrls,
+        },
         errors: c.problems.map((p) => `${PROJECT}:${p.path}: ${p.message}`),
     };
 }

@@ -16,6 +16,8 @@ export const TYPES = {
     pod: "kubernetes:core/v1:Pod",
     namespace: "kubernetes:core/v1:Namespace",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     helmRelease: "kubernetes:helm.sh/v3:Release",
     helmChartV4: "kubernetes:helm.sh/v4:Chart",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
@@ -37,6 +39,20 @@ export const WORKLOAD_TYPES: string[] = [
 export const TEMPLATE_HASH_ANNOTATION = "progressive-delivery/template-hash";
 /** ingress-nginx's canary annotation; CanaryApp sets it to "true" on the canary Ingress. */
 export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
+/**
+ * ingress-nginx annotations of a canary Ingress that the rollout writes with its own field manager
+ * (weight, header route during a run), or that would route to the canary beside it.
+ */
+export const ROLLOUT_OWNED_ANNOTATIONS = [
+    "nginx.ingress.kubernetes.io/canary-weight",
+    "nginx.ingress.kubernetes.io/canary-weight-total",
+    "nginx.ingress.kubernetes.io/canary-by-header",
+    "nginx.ingress.kubernetes.io/canary-by-header-value",
+    "nginx.ingress.kubernetes.io/canary-by-header-pattern",
+    "nginx.ingress.kubernetes.io/canary-by-cookie",
+];
+/** What CanaryApp appends to the app's name for its Deployments and Services ("demo-canary"). */
+export const TRACK_SUFFIX = { stable: "-stable", canary: "-canary" } as const;
 /** The label CanaryApp puts on both Deployments and their pods: "stable" or "canary". */
 export const TRACK_LABEL = "track";
 

@@ -99,7 +99,10 @@ async function trial(sc: Scenario, policy: Policy, seed: number): Promise<Outcom
             metrics,
         },
         {
-            router: { setWeight: async (w) => world.setWeight(clock.now(), w) },
+            router: {
+                setWeight: async (w) => world.setWeight(clock.now(), w),
+                setHeaderRoute: async () => {},
+            },
             workloads: { scaleCanary: noop, waitCanaryReady: noop },
             clock,
             report: () => {},

@@ -2,12 +2,8 @@
 // each fault Kubernetes can answer. Time is injected (a clock that jumps by each sleep), so the
 // waits asked for (Retry-After, backoff) are asserted exactly and no test sleeps for them.
 import * as assert from "assert";
-import {
-    KubeOptions,
-    kubeAdapters,
-    loadKubeConfig,
-    MAX_ATTEMPTS,
-} from "../../components/rollout/adapters/kube";
+import { KubeOptions, loadKubeConfig, MAX_ATTEMPTS } from "../../components/rollout/adapters/kube";
+import { kubeAdapters } from "../../components/rollout/provider/cluster";
 import { DEMO_TARGET } from "../support/rolloutRun";
 import { KubeApiDouble, Obj, PULUMI_MANAGER, seedApp } from "../support/kubeApi";
 

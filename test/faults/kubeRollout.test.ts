@@ -262,7 +262,7 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             );
             // Its line names the app, as every line of the app's rollout does.
             assert.deepStrictEqual(lines, [
-                "[canary demo] stable runs h2; canary weight 0, canary scaled to 0",
+                "[canary demo] stable runs h2; canary weight 0, no header route, canary scaled to 0",
             ]);
             assert.deepStrictEqual(writes(), [
                 'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',

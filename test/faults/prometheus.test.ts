@@ -11,7 +11,7 @@ import { prometheusSource } from "../../components/rollout/adapters/prometheus";
 import { RolloutPlan, runRollout } from "../../components/rollout/core/engine";
 import { thresholdMetric } from "../../components/rollout/core/metrics";
 import { KEYS } from "../../components/rollout/core/judge/counts";
-import { JUDGE_AGE_QUERY, JUDGE_QUERIES } from "../../components/rollout/core/judge/metric";
+import { judgeAgeQuery, JUDGE_QUERIES } from "../../components/rollout/core/judge/metric";
 import { DEFAULT_SUCCESS_RATE_QUERY, renderQuery } from "../../components/rollout/core/queries";
 import { resolveSpec } from "../../components/rollout/core/spec";
 import { Clock, RolloutResult } from "../../components/rollout/core/types";
@@ -140,7 +140,7 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
     /** Rolled back: never promoted, all traffic back on stable, no successful measurement. */
     function assertRolledBack(result: RolloutResult, cluster: RecordingCluster): void {
         assert.strictEqual(result.verdict, "Aborted", result.reason);
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         assert.ok(!cluster.calls.includes("weight 100"), cluster.calls.join(", "));
         assert.deepStrictEqual(
             result.measurements.filter((m) => m.phase === "Successful"),
@@ -521,7 +521,7 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
         // four counters, the age of their latest sample (answered).
         assert.deepStrictEqual(
             prom.received.map((r) => r.query),
-            [...judgeQueries, renderQuery(JUDGE_AGE_QUERY, { ...ARGS, window: "" })],
+            [...judgeQueries, renderQuery(judgeAgeQuery("ingress-nginx"), { ...ARGS, window: "" })],
         );
     });
 });

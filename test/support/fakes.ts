@@ -22,12 +22,18 @@ export class RecordingCluster implements TrafficRouter, Workloads {
     calls: string[] = [];
     weight = -1;
     replicas = -1;
+    /** Whether the header route is on (undefined until set). */
+    header?: boolean;
     /** A call that throws, once `passesBeforeFailing` of its occurrences went through. */
     failOn?: string;
     passesBeforeFailing = 0;
     async setWeight(weight: number): Promise<void> {
         this.record(`weight ${weight}`);
         this.weight = weight;
+    }
+    async setHeaderRoute(on: boolean): Promise<void> {
+        this.record(`header ${on ? "on" : "off"}`);
+        this.header = on;
     }
     async scaleCanary(replicas: number): Promise<void> {
         this.record(`scale ${replicas}`);

@@ -7,7 +7,10 @@ import { validateConfig } from "../../components/config";
 import type { ProgramConfig } from "../../components/config/types";
 import { fmt } from "../../components/rollout/core/analysis";
 import { KEYS } from "../../components/rollout/core/judge/counts";
-import { JUDGE_QUERIES, judgeCondition } from "../../components/rollout/core/judge/metric";
+import {
+    judgeCondition,
+    judgeQueries as routerJudgeQueries,
+} from "../../components/rollout/core/judge/metric";
 import { bounds } from "../../components/rollout/core/judge/sequential";
 import { trackName } from "../../components/rollout/core/names";
 import { describeStep } from "../../components/rollout/core/plan";
@@ -77,7 +80,8 @@ const STRADDLE =
 
 function judgeQueries(config: ProgramConfig): string {
     const args = { ...queryArgs(config), window: "" };
-    return KEYS.map((k) => renderQuery(JUDGE_QUERIES[k], args)).join(" ; ");
+    const queries = routerJudgeQueries(config.router.kind);
+    return KEYS.map((k) => renderQuery(queries[k], args)).join(" ; ");
 }
 
 /**

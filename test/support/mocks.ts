@@ -19,6 +19,8 @@ const KNOWN: Record<string, (inputs: Record<string, any>) => Record<string, unkn
     "kubernetes:helm.sh/v3:Release": () => ({ status: { status: "deployed" } }),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": () => ({}),
     "kubernetes:cert-manager.io/v1:Issuer": () => ({}),
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": () => ({}),
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": () => ({}),
     // A remote component: its plugin builds the Helm Release; under mocks it is one resource.
     "kubernetes-cert-manager:index:CertManager": () => ({ status: { status: "deployed" } }),
     "pulumi-nodejs:dynamic/progressive-delivery:CanaryRollout": (i) => ({

@@ -4,7 +4,12 @@
 import { podTemplate, templateHash, withTrack } from "../../components/canaryApp";
 import { ProgramConfig, validateConfig } from "../../components/config";
 import { chartValues, RELEASE } from "../../components/monitoringStack";
-import { TEMPLATE_HASH_ANNOTATION } from "../../components/rollout/core/names";
+import { routeName, routerInput } from "../../components/routes";
+import {
+    ownerLabels,
+    TEMPLATE_HASH_ANNOTATION,
+    trackName,
+} from "../../components/rollout/core/names";
 import { FakeResource } from "./policyHarness";
 
 export const T = {
@@ -13,6 +18,8 @@ export const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
     pod: "kubernetes:core/v1:Pod",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
     helmRelease: "kubernetes:helm.sh/v3:Release",
     helmChartV4: "kubernetes:helm.sh/v4:Chart",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
@@ -98,6 +105,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
     const app = cfg.app.name;
     const m = cfg.monitoring;
     const desired = podTemplate(cfg.app);
+    const router = routerInput(cfg.router);
     const service = m.install
         ? { namespace: m.namespace, name: `${RELEASE}-prometheus`, port: 9090 }
         : m.prometheus.service;
@@ -106,7 +114,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
         namespace: cfg.app.namespace,
         canaryDeployment: `${app}-canary`,
         stableDeployment: `${app}-stable`,
-        canaryIngress: `${app}-canary`,
+        canaryIngress: routeName(cfg.router, cfg.app, `${app}-canary`),
         canaryService: `${app}-canary`,
         stableService: `${app}-stable`,
         template: desired,
@@ -125,6 +133,7 @@ export function rollout(cfg: ProgramConfig = config): FakeResource {
             ...(m.prometheus.username ? { username: m.prometheus.username } : {}),
             timeoutSeconds: m.prometheus.timeoutSeconds,
         },
+        ...(router ? { router } : {}),
     };
     return {
         type: T.canaryRollout,
@@ -179,6 +188,75 @@ export function ingress(
                 ],
             },
         },
+    };
+}
+
+/** The Gateway the program creates for router.kind gateway-api (issue 15's contract). */
+export const GATEWAY = { name: `${APP}-gateway`, namespace: NS };
+
+/** The created Gateway (router.gateway.create), with its one HTTP listener. */
+export function gateway(name = GATEWAY.name, namespace = GATEWAY.namespace): FakeResource {
+    return {
+        type: T.gateway,
+        name,
+        props: {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name, namespace, labels: { app: APP, ...ownerLabels(APP) } },
+            spec: {
+                gatewayClassName: "istio",
+                listeners: [{ name: "http", port: 80, protocol: "HTTP" }],
+            },
+        },
+    };
+}
+
+/**
+ * The app's HTTPRoute at rest (issue 15's contract): attached to the Gateway, the app's host, one
+ * rule with the stable Service at weight 100 and the canary at 0. `app` names another app's.
+ */
+export function httpRoute(app = APP, host = config.app.host, path = config.app.path): FakeResource {
+    return {
+        type: T.httpRoute,
+        name: `${app}-route`,
+        props: {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: { name: app, namespace: NS, labels: { app, ...ownerLabels(app) } },
+            spec: {
+                parentRefs: [
+                    {
+                        group: "gateway.networking.k8s.io",
+                        kind: "Gateway",
+                        name: GATEWAY.name,
+                        namespace: GATEWAY.namespace,
+                    },
+                ],
+                hostnames: [host],
+                rules: [
+                    {
+                        matches: [{ path: { type: "PathPrefix", value: path } }],
+                        backendRefs: [
+                            { name: trackName(app, "stable"), port: 80, weight: 100 },
+                            { name: trackName(app, "canary"), port: 80, weight: 0 },
+                        ],
+                    },
+                ],
+            },
+        },
+    };
+}
+
+/** The header rule the rollout puts first in the HTTPRoute while a run has it on. */
+export function headerRule(app = APP, path = config.app.path): Record<string, unknown> {
+    return {
+        matches: [
+            {
+                path: { type: "PathPrefix", value: path },
+                headers: [{ type: "Exact", name: "X-Canary", value: "always" }],
+            },
+        ],
+        backendRefs: [{ name: trackName(app, "canary"), port: 80, weight: 1 }],
     };
 }
 

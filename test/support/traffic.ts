@@ -60,6 +60,10 @@ export class SyntheticTraffic implements TrafficRouter, Workloads {
         this.calls.push(`weight ${weight}`);
         this.weight = weight;
     }
+    /** Synthetic traffic sends no header requests: the call is recorded only. */
+    async setHeaderRoute(on: boolean): Promise<void> {
+        this.calls.push(`header ${on ? "on" : "off"}`);
+    }
     async scaleCanary(replicas: number): Promise<void> {
         this.calls.push(`scale ${replicas}`);
         this.canaryReplicas = replicas;

@@ -121,7 +121,7 @@ describe("index.ts (whole program)", () => {
             (e: Error) =>
                 e.message ===
                 "invalid stack config (3 problems); nothing was changed:\n" +
-                    "  - progressive-delivery:replicas: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)\n" +
+                    "  - progressive-delivery:replicas: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, router, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)\n" +
                     '  - progressive-delivery:app.image: "nginx" has no tag; pin a version, e.g. "nginx:v1.2.3", or a digest "nginx@sha256:..."\n' +
                     "  - progressive-delivery:app.replicas: must be between 1 and 1000 replicas, got 0",
         );

@@ -56,7 +56,10 @@ async function run(config: ProgramConfig, canaryErrorRate: number, seed: number)
             metrics: buildMetrics(inputs, new SimPrometheus(world, () => clock.now())),
         },
         {
-            router: { setWeight: async (w) => world.setWeight(clock.now(), w) },
+            router: {
+                setWeight: async (w) => world.setWeight(clock.now(), w),
+                setHeaderRoute: async () => {},
+            },
             workloads: {
                 scaleCanary: async () => {},
                 waitCanaryReady: async (n) => (n > 0 ? clock.sleep(READY_MS) : undefined),
@@ -129,5 +132,15 @@ describe("the e2e suite's expectations of the local stack, against the engine", 
                 /^canary "rollouts-demo" promoted after 9 steps in [\d.]+s \(success-rate \d+ successful, judge \d+ successful\)$/,
             );
         }
+    });
+
+    it("with router gateway-api: the reason names Istio's counters (a real one from the embedded stack)", () => {
+        const config = localConfig((raw) => {
+            raw.router = { kind: "gateway-api" };
+        });
+        const reason =
+            'canary "rollouts-demo" rolled back at step 4/9 (pause 10s, weight 40%): judge 1 measurements failed "guard: roll back when ln e >= 5.3: the canary\'s error rate is more than 0.01 above stable\'s (a canary within it is rolled back with probability <= 0.005); promotion is left to the steps and metrics" (failureLimit 0); last value [7.072, -74.75, 20, 56, 0, 137] over 56 requests: canary 20/56 failed (36%) vs stable 0/137 (0%): ln e 7.07 >= 5.3: the canary\'s error rate is more than 0.01 above stable\'s (the evidence points to +0.3), 4s after the canary first got traffic; query: sum(istio_requests_total{reporter="source",destination_service_namespace="rollouts-demo",destination_service_name="rollouts-demo-canary"}) ; sum(istio_requests_total{reporter="source",destination_service_namespace="rollouts-demo",destination_service_name="rollouts-demo-canary",response_code=~"5.."}) ; sum(istio_requests_total{reporter="source",destination_service_namespace="rollouts-demo",destination_service_name="rollouts-demo-stable"}) ; sum(istio_requests_total{reporter="source",destination_service_namespace="rollouts-demo",destination_service_name="rollouts-demo-stable",response_code=~"5.."}); traffic is back on the stable version and the canary is scaled to 0';
+        assert.match(reason, failingCanaryReason(config));
+        assert.doesNotMatch(reason, failingCanaryReason(localConfig()));
     });
 });

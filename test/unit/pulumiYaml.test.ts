@@ -26,6 +26,7 @@ describe("Pulumi.yaml and stack files", () => {
         assert.deepStrictEqual(c.monitoring.default, DEFAULTS.monitoring);
         assert.deepStrictEqual(c.ingressNginx.default, DEFAULTS.ingressNginx);
         assert.deepStrictEqual(c.app.default, DEFAULTS.app);
+        assert.deepStrictEqual(c.router.default, DEFAULTS.router);
         assert.deepStrictEqual(c.rollout.default.steps, DEFAULTS.rollout.steps);
         assert.deepStrictEqual(c.rollout.default.analysis.metrics, [DEFAULTS.rollout.metric]);
         assert.deepStrictEqual(c.rollout.default.analysis.judge, DEFAULTS.rollout.judge);
@@ -36,6 +37,7 @@ describe("Pulumi.yaml and stack files", () => {
             ingressNginx: c.ingressNginx.default,
             app: c.app.default,
             rollout: c.rollout.default,
+            router: c.router.default,
             tls: c.tls.default,
         });
         assert.deepStrictEqual(declared.errors, []);
@@ -53,6 +55,7 @@ describe("Pulumi.yaml and stack files", () => {
                 ingressNginx: get("ingressNginx"),
                 app: get("app"),
                 rollout: get("rollout"),
+                router: get("router"),
                 tls: get("tls"),
             });
             assert.deepStrictEqual(errors, []);

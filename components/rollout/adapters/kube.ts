@@ -1,6 +1,7 @@
-// Kubernetes adapters via @kubernetes/client-node: the ingress-nginx canary weight on the canary
-// Ingress, and the canary Deployment's replicas. Both write with their own field manager and
-// touch only fields that Pulumi's manifests leave out, so server-side apply never fights them.
+// Kubernetes access via @kubernetes/client-node, shared by the adapters that write the cluster:
+// the workloads (workloads.ts: the canary Deployment's replicas) and the traffic routers
+// (routers/: one file per router). They write with their own field manager and touch only what
+// Pulumi's manifests leave to them (or hold at the same value at rest).
 //
 // Every write reads the object first and refuses one this program did not create for the same
 // app (core/ownership.ts); the merge patch then carries the resourceVersion it read, so it never
@@ -12,10 +13,14 @@
 //   404                   no retry: the error names the missing object and how to recreate it
 // Retries stop after MAX_ATTEMPTS and at the rollout's deadline; writes that put traffic back on
 // stable (weight 0, canary 0 replicas) may retry RESET_GRACE_MS past it.
-import type { AppsV1Api, KubeConfig, NetworkingV1Api } from "@kubernetes/client-node";
-import { FIELD_MANAGER, TEMPLATE_HASH_ANNOTATION, WEIGHT_ANNOTATION } from "../core/names";
+import type {
+    AppsV1Api,
+    CustomObjectsApi,
+    KubeConfig,
+    NetworkingV1Api,
+} from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../core/names";
 import { foreignOwner, notOursMessage, OwnedMeta } from "../core/ownership";
-import { TrafficRouter, Workloads } from "../core/types";
 import { errorText, isTransientHttp, retryAfterOf, seconds, statusOf, withTimeout } from "./retry";
 
 export { FIELD_MANAGER };
@@ -32,14 +37,13 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** Longest part of an API server's message quoted in an error. */
 const MAX_SERVER_MESSAGE = 300;
 
-/** Where the app lives in the cluster. */
-export interface CanaryTarget {
+/** Where the app lives in the cluster, and the kind of object its router writes. */
+export interface KubeScope {
     /** The app's name: objects must be labelled for it (core/ownership.ts). */
     app: string;
     namespace: string;
-    canaryDeployment: string;
-    canaryIngress: string;
-    stableDeployment: string;
+    /** The router's object, named in RBAC errors beside deployments. Defaults to Ingress. */
+    routeKind?: RouteKind;
 }
 
 /** Kubernetes access as the provider receives it: a kubeconfig's text, or the ambient one. */
@@ -116,22 +120,19 @@ export function loadKubeConfig(access: KubeAccess): KubeConfig {
     return kc;
 }
 
-export interface KubeAdapters extends TrafficRouter, Workloads {
-    /**
-     * The stable Deployment's template-hash annotation ("" without one), or undefined when it
-     * does not exist. Refuses a Deployment this program did not create.
-     */
-    stableTemplateHash(): Promise<string | undefined>;
-}
-
-type Kind = "Deployment" | "Ingress";
+/** The kinds of object the adapters read and write. */
+export type Kind = "Deployment" | "Ingress" | "HTTPRoute";
+export type RouteKind = Exclude<Kind, "Deployment">;
 type Verb = "get" | "patch";
 const RBAC: Record<Kind, { resource: string; group: string }> = {
     Deployment: { resource: "deployments", group: "apps" },
     Ingress: { resource: "ingresses", group: "networking.k8s.io" },
+    HTTPRoute: { resource: "httproutes", group: "gateway.networking.k8s.io" },
 };
+/** Gateway API's version of the HTTPRoutes the program creates. */
+export const GATEWAY_API_VERSION = "v1";
 
-interface KubeObject {
+export interface KubeObject {
     metadata?: OwnedMeta & {
         annotations?: Record<string, string>;
         resourceVersion?: string;
@@ -139,20 +140,44 @@ interface KubeObject {
     };
 }
 
-export function kubeAdapters(
-    kc: KubeConfig,
-    target: CanaryTarget,
-    opts: KubeOptions,
-): KubeAdapters {
+/** The shared machinery: reads that check the owner, and conflict-safe merge patches. */
+export interface KubeObjects {
+    /** E.g. `Ingress demo/demo-canary`. */
+    name(kind: Kind, n: string): string;
+    /** Reads an object and refuses it unless this program created it for this app. */
+    readOwned(kind: Kind, n: string, until: number): Promise<KubeObject>;
+    /**
+     * Reads, checks the owner, and merge-patches what `body` gives for the object read (with its
+     * resourceVersion); a 409 starts over from the read. `body` returns undefined when the
+     * object needs no change.
+     */
+    write(
+        kind: Kind,
+        n: string,
+        what: string,
+        body: (obj: KubeObject) => { metadata?: object; spec?: object } | undefined,
+        until: number,
+    ): Promise<void>;
+    /** Until when a write may retry (epoch ms): toward stable, a little past the deadline. */
+    untilFor(towardStable: boolean): number;
+    readonly deadline: number;
+    now(): number;
+    /** Paces retries. */
+    sleep(ms: number): Promise<void>;
+}
+
+export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions): KubeObjects {
     const lib = k8s();
     const apps: AppsV1Api = kc.makeApiClient(lib.AppsV1Api);
     const net: NetworkingV1Api = kc.makeApiClient(lib.NetworkingV1Api);
+    const custom: CustomObjectsApi = kc.makeApiClient(lib.CustomObjectsApi);
     const mergePatch = lib.setHeaderOptions("Content-Type", lib.PatchStrategy.MergePatch);
-    const { namespace, app } = target;
+    const { namespace, app } = scope;
+    const routeKind = scope.routeKind ?? "Ingress";
     const now = opts.now ?? Date.now;
     const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const pollMs = opts.pollMs ?? 1000;
     const name = (kind: Kind, n: string) => `${kind} ${namespace}/${n}`;
+    const route = { group: RBAC.HTTPRoute.group, version: GATEWAY_API_VERSION, namespace };
 
     const api: Record<
         Kind,
@@ -171,6 +196,15 @@ export function kubeAdapters(
             patch: (n: string, body: object) =>
                 net.patchNamespacedIngress(
                     { name: n, namespace, fieldManager: FIELD_MANAGER, body },
+                    mergePatch,
+                ),
+        },
+        HTTPRoute: {
+            get: (n: string) =>
+                custom.getNamespacedCustomObject({ ...route, plural: "httproutes", name: n }),
+            patch: (n: string, body: object) =>
+                custom.patchNamespacedCustomObject(
+                    { ...route, plural: "httproutes", name: n, body, fieldManager: FIELD_MANAGER },
                     mergePatch,
                 ),
         },
@@ -203,10 +237,11 @@ export function kubeAdapters(
                 }
                 if (status === 403) {
                     const { resource, group } = RBAC[kind];
+                    const r = RBAC[routeKind];
                     throw fail(
                         `${text}; the kubeconfig's user needs the RBAC permission to ${verb} ${resource} (API group "${group}") ` +
                             `in namespace "${namespace}": grant the rollout get and patch on deployments.apps and ` +
-                            "ingresses.networking.k8s.io there (a Role and a RoleBinding)",
+                            `${r.resource}.${r.group} there (a Role and a RoleBinding)`,
                     );
                 }
                 if (status === 404) {
@@ -252,28 +287,23 @@ export function kubeAdapters(
         return obj;
     }
 
-    /**
-     * Reads, checks the owner, and merge-patches with the resourceVersion it read; a 409 (the
-     * object changed in between) starts over from the read. `done` skips a patch that would
-     * change nothing.
-     */
     async function write(
         kind: Kind,
         n: string,
         what: string,
-        body: { metadata?: object; spec?: object },
-        done: (obj: KubeObject) => boolean,
+        body: (obj: KubeObject) => { metadata?: object; spec?: object } | undefined,
         until: number,
     ): Promise<void> {
         for (let attempt = 1; ; attempt++) {
             const current = await readOwned(kind, n, until);
-            if (done(current)) {
+            const change = body(current);
+            if (change === undefined) {
                 return;
             }
             const resourceVersion = current.metadata?.resourceVersion;
             const patch = {
-                ...body,
-                metadata: { ...body.metadata, ...(resourceVersion ? { resourceVersion } : {}) },
+                ...change,
+                metadata: { ...change.metadata, ...(resourceVersion ? { resourceVersion } : {}) },
             };
             try {
                 await request("patch", kind, n, what, () => api[kind].patch(n, patch), until);
@@ -294,74 +324,16 @@ export function kubeAdapters(
         }
     }
 
-    /** Writes toward stable may retry a little past the deadline: they end an aborted run. */
-    const untilFor = (towardStable: boolean) =>
-        towardStable ? opts.deadline + RESET_GRACE_MS : opts.deadline;
-
     return {
-        async setWeight(weight: number) {
-            await write(
-                "Ingress",
-                target.canaryIngress,
-                `setting ${WEIGHT_ANNOTATION}=${weight} on ${name("Ingress", target.canaryIngress)}`,
-                { metadata: { annotations: { [WEIGHT_ANNOTATION]: String(weight) } } },
-                (obj) => obj.metadata?.annotations?.[WEIGHT_ANNOTATION] === String(weight),
-                untilFor(weight === 0),
-            );
-        },
-        async scaleCanary(replicas: number) {
-            await write(
-                "Deployment",
-                target.canaryDeployment,
-                `scaling ${name("Deployment", target.canaryDeployment)} to ${replicas}`,
-                { spec: { replicas } },
-                (obj) => (obj as { spec?: { replicas?: number } }).spec?.replicas === replicas,
-                untilFor(replicas === 0),
-            );
-        },
-        async waitCanaryReady(replicas: number, deadline: number) {
-            const until = Math.min(deadline, opts.deadline);
-            for (;;) {
-                const d = (await readOwned(
-                    "Deployment",
-                    target.canaryDeployment,
-                    until,
-                )) as KubeObject & {
-                    status?: {
-                        observedGeneration?: number;
-                        readyReplicas?: number;
-                        updatedReplicas?: number;
-                    };
-                };
-                const s = d.status ?? {};
-                const current = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-                if (
-                    current &&
-                    (s.readyReplicas ?? 0) >= replicas &&
-                    (s.updatedReplicas ?? 0) >= replicas
-                ) {
-                    return;
-                }
-                if (now() + pollMs > until) {
-                    throw new Error(
-                        `canary ${name("Deployment", target.canaryDeployment)} has ${s.readyReplicas ?? 0}/${replicas} ready replicas ` +
-                            `(${s.updatedReplicas ?? 0} updated) at the rollout deadline; check its pods' events and readiness probe`,
-                    );
-                }
-                await (opts.pollSleep ?? sleep)(pollMs);
-            }
-        },
-        async stableTemplateHash() {
-            try {
-                const d = await readOwned("Deployment", target.stableDeployment, opts.deadline);
-                return d.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION] ?? "";
-            } catch (e) {
-                if (e instanceof KubeApiError && e.status === 404) {
-                    return undefined;
-                }
-                throw e;
-            }
-        },
+        name,
+        readOwned,
+        write,
+        // Writes toward stable may retry a little past the deadline: they end an aborted run.
+        untilFor: (towardStable: boolean) =>
+            towardStable ? opts.deadline + RESET_GRACE_MS : opts.deadline,
+        deadline: opts.deadline,
+        now,
+        sleep,
     };
 }
 

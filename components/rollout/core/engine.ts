@@ -36,6 +36,8 @@ export interface RolloutPlan {
      */
     abortScaleDownDelaySeconds?: number;
     metrics: Metric[];
+    /** router.header is set: the canary ready and the header route on before the first step. */
+    headerRoute?: boolean;
 }
 
 export interface Ports {
@@ -47,9 +49,10 @@ export interface Ports {
     events?: EventSink;
 }
 
-/** Puts all traffic on stable and scales the canary to zero. Idempotent. */
+/** Puts all traffic on stable (weight 0, no header route) and scales the canary to zero. Idempotent. */
 export async function resetToStable(ports: Pick<Ports, "router" | "workloads">): Promise<void> {
     await ports.router.setWeight(0);
+    await ports.router.setHeaderRoute(false);
     await ports.workloads.scaleCanary(0);
 }
 
@@ -109,6 +112,9 @@ class Run {
             });
             this.report("resetting traffic to stable before the canary starts");
             await resetToStable(ports);
+            if (plan.headerRoute) {
+                await this.openHeaderRoute();
+            }
             for (this.index = 0; this.index < plan.steps.length; this.index++) {
                 const startedAtSeconds = this.since();
                 await this.runStep(plan.steps[this.index]);
@@ -155,7 +161,8 @@ class Run {
         const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
         try {
             await this.ports.router.setWeight(0);
-            // Nothing is printed between the two writes: when pulumi is gone, so is the reader of
+            await this.ports.router.setHeaderRoute(false);
+            // Nothing is printed between the writes: when pulumi is gone, so is the reader of
             // the progress lines (a write to its closed pipe can end the host), and the
             // scale-down must not depend on it.
             if (delay > 0) {
@@ -172,6 +179,22 @@ class Run {
         }
     }
 
+    /** Before the first step: the canary's first pods ready, then the header route on. */
+    private async openHeaderRoute(): Promise<void> {
+        const n = canaryReplicas(this.plan.totalReplicas, 1);
+        const then = "then requests with the header reach the canary";
+        this.report(`header route: canary replicas ${n}/${this.plan.totalReplicas}, ${then}`);
+        await this.readyCanary(n);
+        await this.ports.router.setHeaderRoute(true);
+    }
+
+    /** Scales the canary and waits until `replicas` pods are ready, within the deadline. */
+    private async readyCanary(replicas: number): Promise<void> {
+        await this.ports.workloads.scaleCanary(replicas);
+        await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
+        this.checkDeadline();
+    }
+
     private async runStep(step: Step): Promise<void> {
         const label = `step ${this.index + 1}/${this.plan.steps.length} ${describeStep(step)}`;
         this.emit({
@@ -182,11 +205,11 @@ class Run {
             weight: "setWeight" in step ? step.setWeight : this.weight,
         });
         if ("setWeight" in step) {
-            const replicas = canaryReplicas(this.plan.totalReplicas, step.setWeight);
+            // The header route keeps a pod to send its requests to, even at weight 0.
+            const w = this.plan.headerRoute ? Math.max(1, step.setWeight) : step.setWeight;
+            const replicas = canaryReplicas(this.plan.totalReplicas, w);
             this.report(`${label}: canary replicas ${replicas}/${this.plan.totalReplicas}`);
-            await this.ports.workloads.scaleCanary(replicas);
-            await this.ports.workloads.waitCanaryReady(replicas, this.deadline);
-            this.checkDeadline();
+            await this.readyCanary(replicas);
             await this.ports.router.setWeight(step.setWeight);
             this.weight = step.setWeight;
             if (this.weight > 0 && this.trafficStart === undefined) {

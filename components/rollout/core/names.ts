@@ -9,6 +9,13 @@ export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
 /** ingress-nginx: the percent of requests the canary Ingress gets; written by the rollout only. */
 export const WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight";
 
+/**
+ * ingress-nginx: a request whose header HEADER_ANNOTATION equals HEADER_VALUE_ANNOTATION goes to
+ * the canary whatever the weight. Written by the rollout while a run has its header route on.
+ */
+export const HEADER_ANNOTATION = "nginx.ingress.kubernetes.io/canary-by-header";
+export const HEADER_VALUE_ANNOTATION = "nginx.ingress.kubernetes.io/canary-by-header-value";
+
 // Ownership: CanaryApp puts these labels on the metadata (never the pod template: that would
 // start a canary) of the Deployments, Services and Ingresses it creates, and the rollout writes
 // only objects that carry them for its own app (core/ownership.ts).

@@ -1,14 +1,15 @@
 // Query templates: the PromQL a metric sends, with {{args.NAME}} placeholders filled per run,
 // and the rate window each measurement uses. Pure.
+import type { RouterKind } from "./spec/types";
 /** The names a query template may use as {{args.NAME}}. */
 export interface QueryArgs {
-    /** Namespace of the app's Ingresses (ingress-nginx's `namespace` label). */
+    /** The app's namespace (ingress-nginx's `namespace` label, Istio's destination namespace). */
     namespace: string;
     /** The canary Service (ingress-nginx's `service` label for canary traffic). */
     service: string;
     /** The stable Service. */
     stableService: string;
-    /** The canary Ingress' name. */
+    /** The canary Ingress' name (router gateway-api: the HTTPRoute's). */
     ingress: string;
     /** Regex of statuses that count as failures: `5..` (default) or `[45]..`. */
     failureStatus: string;
@@ -34,6 +35,36 @@ export const DEFAULT_SUCCESS_RATE_QUERY =
 
 /** Requests the canary served in the window; gates minRequests. */
 export const DEFAULT_REQUESTS_QUERY = `sum(increase(nginx_ingress_controller_requests{${SELECTOR}}[{{args.window}}]))`;
+
+/**
+ * Istio's standard metric for router gateway-api: the gateway's (reporter="source") requests to
+ * one destination Service, i.e. per backendRef of the HTTPRoute.
+ */
+const ISTIO_SELECTOR =
+    'reporter="source",destination_service_namespace="{{args.namespace}}",destination_service_name="{{args.service}}"';
+
+export const ISTIO_SUCCESS_RATE_QUERY =
+    `sum(rate(istio_requests_total{${ISTIO_SELECTOR},response_code!~"{{args.failureStatus}}"}[{{args.window}}]))` +
+    ` / sum(rate(istio_requests_total{${ISTIO_SELECTOR}}[{{args.window}}]))`;
+
+export const ISTIO_REQUESTS_QUERY = `sum(increase(istio_requests_total{${ISTIO_SELECTOR}}[{{args.window}}]))`;
+
+/** Each router's default queries, and an example selector of the canary's series for messages. */
+export const ROUTER_QUERIES: Record<
+    RouterKind,
+    { successRate: string; requests: string; canarySeries: string }
+> = {
+    "ingress-nginx": {
+        successRate: DEFAULT_SUCCESS_RATE_QUERY,
+        requests: DEFAULT_REQUESTS_QUERY,
+        canarySeries: `nginx_ingress_controller_requests{${SELECTOR}}`,
+    },
+    "gateway-api": {
+        successRate: ISTIO_SUCCESS_RATE_QUERY,
+        requests: ISTIO_REQUESTS_QUERY,
+        canarySeries: `istio_requests_total{${ISTIO_SELECTOR}}`,
+    },
+};
 
 const PLACEHOLDER = /\{\{\s*args\.([A-Za-z0-9_-]+)\s*\}\}/g;
 

@@ -4,7 +4,14 @@
 // proves a stack from the previous code previews no changes.
 import { parseDurationSeconds } from "./check";
 import { SPEC_DEFAULTS } from "./spec";
-import type { JudgeSpec, MetricSpec, NotificationSpec, Step } from "./spec";
+import type {
+    HeaderMatch,
+    JudgeSpec,
+    MetricSpec,
+    NotificationSpec,
+    RouterKind,
+    Step,
+} from "./spec";
 import type { RolloutResult } from "./types";
 
 /** A Service reached through the Kubernetes API server's service proxy. */
@@ -22,13 +29,30 @@ export interface PrometheusRef {
     timeoutSeconds: number;
 }
 
+/**
+ * The router a rollout steps. Absent (state before version 6, and CanaryApp's default) is
+ * ingress-nginx without a header route, so a stack with the default config previews no change.
+ */
+export interface RouterRef {
+    kind: RouterKind;
+    header?: HeaderMatch;
+}
+
+/** The router of a rollout's or completion's inputs, absent read as the default. */
+export function routerOf(inputs: { router?: RouterRef }): RouterRef {
+    return inputs.router ?? { kind: "ingress-nginx" };
+}
+
 /** Inputs of CanaryRollout, as the provider sees them (Outputs resolved). */
 export interface RolloutInputs {
     app: string;
     namespace: string;
     canaryDeployment: string;
     stableDeployment: string;
+    /** The object the router writes: the canary Ingress, or (gateway-api) the HTTPRoute. */
     canaryIngress: string;
+    /** Absent: ingress-nginx without a header route (routerOf). */
+    router?: RouterRef;
     canaryService: string;
     stableService: string;
     /** The desired pod template, without the track label. */
@@ -84,8 +108,12 @@ export interface RunEvidence extends RolloutResult {
  *    no role; a judge that was on acted as a gate (its acceptance was needed at the analysis
  *    step), and one that was off is read with today's default judge, so a config that leaves
  *    the judge unset previews no change (its next canary runs with the judge as a guard).
+ * 6: `router` (kind and header route; canaryIngress names the HTTPRoute for gateway-api).
+ *    Earlier state has none, which reads as ingress-nginx without a header route, the same
+ *    routing as before; CanaryApp leaves it out for that default, so a stack that does not set
+ *    progressive-delivery:router previews no change.
  */
-export const ROLLOUT_STATE_VERSION = 5;
+export const ROLLOUT_STATE_VERSION = 6;
 
 /** What state written before version 4 is read with: the spec's default abortScaleDownDelay. */
 const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = parseDurationSeconds(
@@ -107,6 +135,8 @@ export interface CompletionInputs {
     canaryDeployment: string;
     stableDeployment: string;
     canaryIngress: string;
+    /** Absent (and in state of earlier code): ingress-nginx (routerOf). */
+    router?: RouterRef;
     promotedHash: string;
     kubeconfig?: string;
     kubeContext?: string;
@@ -137,6 +167,11 @@ export function readRolloutState(stored: object): RolloutOutputs {
     };
     if (version < 5) {
         state.judge = judgeBeforeRoles(state.judge);
+    }
+    if (version < 6) {
+        // No router before version 6: the canary Ingress' weight, no header route, which is
+        // what an absent router means (routerOf); it stays absent, as CanaryApp leaves it.
+        delete state.router;
     }
     if (version === 1) {
         // Version 1 kept only promoted runs in lastRun, and had no notifications.

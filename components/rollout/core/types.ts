@@ -29,9 +29,19 @@ export interface MetricsSource {
     query(promql: string, options?: QueryOptions): Promise<QueryResult>;
 }
 
-/** Where traffic goes: the share of requests (0-100) sent to the canary. */
+/**
+ * Where traffic goes: the share of requests (0-100) sent to the canary, and the header route that
+ * sends matching requests to the canary whatever the weight. One adapter file per router
+ * (adapters/routers/); writes that put traffic back on stable are idempotent.
+ */
 export interface TrafficRouter {
     setWeight(weight: number): Promise<void>;
+    /**
+     * Turns the header route on (the router's configured header reaches the canary) or off.
+     * Off removes any header route this program wrote, configured or not, so a reset also
+     * clears one left by an interrupted run under an older config.
+     */
+    setHeaderRoute(on: boolean): Promise<void>;
 }
 
 /** The canary Deployment. */

@@ -13,7 +13,8 @@ export async function complete(
     inputs: CompletionInputs,
 ): Promise<Omit<CompletionInputs, "kubeconfig">> {
     return scrubbed(await secretsOf(inputs), async (log) => {
-        const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
+        const { loadKubeConfig } = await import("../adapters/kube");
+        const { kubeAdapters } = await import("./cluster");
         const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
         // CanaryApp names the canary Deployment after the app; its state carries no app field.
         const app = appOfCanary(inputs.canaryDeployment);
@@ -24,7 +25,7 @@ export async function complete(
         );
         await resetToStable({ router: cluster, workloads: cluster });
         log(
-            `${rolloutTag(app)} stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, canary scaled to 0`,
+            `${rolloutTag(app)} stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, no header route, canary scaled to 0`,
         );
         const outs = { ...inputs };
         delete outs.kubeconfig;

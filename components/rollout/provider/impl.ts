@@ -10,125 +10,34 @@ import { thresholdMetric } from "../core/metrics";
 import { summarize, verdictLine } from "../core/evidence";
 import { describePlan } from "../core/plan";
 import { BaseArgs } from "../core/queries";
-import { checkSpec, MIN_SCRAPES_PER_WINDOW, RolloutSpec } from "../core/spec";
+import { MIN_SCRAPES_PER_WINDOW } from "../core/spec";
 import {
     CompletionInputs,
     readRolloutState,
     ROLLOUT_STATE_VERSION,
     RolloutInputs,
+    routerOf,
     RolloutOutputs,
     RunEvidence,
     SECRET_INPUTS,
 } from "../core/state";
 import { CANCEL_FILE_ENV, rolloutTag } from "../core/names";
 import { Metric, MetricsSource } from "../core/types";
-import { PROMETHEUS_TIMEOUT, prometheusUrlProblem } from "../core/urls";
-import { Checker } from "../core/check";
 import { scrubbed, secretsOf } from "./secrets";
 import { missingStable } from "./stable";
 
+export { checkRollout } from "./check";
 export { complete, COMPLETION_SECONDS } from "./completion"; // resources.ts loads them from here
 
 /** The dynamic provider host's own input: the serialized provider, whose text moves with the code. */
 const PROVIDER_KEY = "__provider";
 /** Never a reason for a diff: secrets (not in outputs) and the provider's serialized code. */
 const NOT_DIFFED: readonly string[] = [...SECRET_INPUTS, PROVIDER_KEY];
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** How long a finished run waits for its Kubernetes events and notifications to go out. */
 const EVIDENCE_FLUSH_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------
 // check and diff: pure.
-
-export function checkRollout(news: RolloutInputs): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    const known = (v: unknown) => v !== undefined && v !== UNKNOWN;
-    for (const k of [
-        "app",
-        "namespace",
-        "canaryDeployment",
-        "stableDeployment",
-        "canaryIngress",
-        "canaryService",
-        "stableService",
-        "templateHash",
-    ] as const) {
-        if (known(news[k]) && !(typeof news[k] === "string" && news[k] !== "")) {
-            failures.push({
-                property: k,
-                reason: `${k} must be a non-empty string; CanaryApp sets it, so this is a bug if you did not set it yourself`,
-            });
-        }
-    }
-    if (
-        known(news.totalReplicas) &&
-        !(Number.isInteger(news.totalReplicas) && news.totalReplicas >= 1)
-    ) {
-        failures.push({
-            property: "totalReplicas",
-            reason: `totalReplicas must be a whole number >= 1, got ${JSON.stringify(news.totalReplicas)}; set app.replicas`,
-        });
-    }
-    if (known(news.prometheus) && !(news.prometheus?.url || news.prometheus?.service)) {
-        failures.push({
-            property: "prometheus",
-            reason: "prometheus needs a url or a service; set monitoring.prometheus",
-        });
-    }
-    const url = known(news.prometheus) ? news.prometheus?.url : undefined;
-    const urlProblem =
-        known(url) && typeof url === "string" ? prometheusUrlProblem(url) : undefined;
-    if (urlProblem) {
-        failures.push({
-            property: "prometheus",
-            reason: `monitoring.prometheus.url: ${urlProblem}`,
-        });
-    }
-    const timeout = known(news.prometheus) ? news.prometheus?.timeoutSeconds : undefined;
-    if (known(timeout)) {
-        const c = new Checker();
-        const { min, max, whyMax } = PROMETHEUS_TIMEOUT;
-        c.seconds("monitoring.prometheus.timeout", timeout, min, min, max, whyMax);
-        for (const p of c.problems) {
-            failures.push({ property: "prometheus", reason: `${p.path}: ${p.message}` });
-        }
-    }
-    // The spec's rules: the same checkSpec the config layer runs, so a program that builds
-    // CanaryRollout by hand meets the same rules with the same messages.
-    const spec: RolloutSpec = {
-        steps: news.steps,
-        deadlineSeconds: news.deadlineSeconds,
-        abortScaleDownDelaySeconds: news.abortScaleDownDelaySeconds as number,
-        metrics: news.metrics,
-        judge: news.judge,
-        notifications: news.notifications,
-    };
-    const scrape = news.scrapeIntervalSeconds;
-    if ([...Object.values(spec), scrape].every((v) => v !== UNKNOWN)) {
-        if (!(typeof scrape === "number" && scrape > 0)) {
-            failures.push({
-                property: "scrapeIntervalSeconds",
-                reason: `scrapeIntervalSeconds must be a positive number of seconds, got ${JSON.stringify(scrape)}; set monitoring.scrapeInterval`,
-            });
-        } else {
-            for (const p of checkSpec(spec, { scrapeIntervalSeconds: scrape })) {
-                failures.push({ property: inputOf(p.path), reason: `${p.path}: ${p.message}` });
-            }
-        }
-    }
-    return failures;
-}
-
-/** The input a spec path lives in: rollout.deadline -> deadlineSeconds, rollout.steps[2] -> steps. */
-function inputOf(path: string): string {
-    if (path.startsWith("rollout.steps")) {
-        return "steps";
-    }
-    if (path.startsWith("rollout.deadline")) {
-        return "deadlineSeconds";
-    }
-    return path.startsWith("rollout.analysis.judge") ? "judge" : "metrics";
-}
 
 /**
  * Never replaces. A changed template hash means a canary run on update; any other changed input
@@ -185,7 +94,7 @@ export function buildMetrics(inputs: RolloutInputs, source: MetricsSource): Metr
     );
     if (inputs.judge?.enabled) {
         const { scrapeIntervalSeconds, deadlineSeconds } = inputs;
-        const timing = { scrapeIntervalSeconds, deadlineSeconds };
+        const timing = { scrapeIntervalSeconds, deadlineSeconds, router: routerOf(inputs).kind };
         metrics.push(judgeMetric(inputs.judge, { ...args, ...timing }, source));
     }
     return metrics;
@@ -204,7 +113,8 @@ type Connection = Awaited<ReturnType<typeof connect>>;
 
 /** The adapters of a run; the Kubernetes ones retry no later than the rollout's deadline. */
 async function connect(inputs: RolloutInputs) {
-    const { loadKubeConfig, kubeAdapters } = await import("../adapters/kube");
+    const { loadKubeConfig } = await import("../adapters/kube");
+    const { kubeAdapters } = await import("./cluster");
     const { prometheusSource } = await import("../adapters/prometheus");
     const kc = loadKubeConfig({ kubeconfig: inputs.kubeconfig, context: inputs.kubeContext });
     const cluster = kubeAdapters(kc, inputs, {
@@ -225,7 +135,7 @@ async function connect(inputs: RolloutInputs) {
 async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promise<RunEvidence> {
     const { source, kc } = conn;
     const { hostClock, OrphanedRun } = await import("../adapters/hostClock");
-    const { kubeAdapters } = await import("../adapters/kube");
+    const { kubeAdapters } = await import("./cluster");
     const { kubeEvents } = await import("../adapters/events");
     const { webhooks } = await import("../adapters/webhooks");
     const events = kubeEvents(kc, inputs, log);
@@ -256,6 +166,7 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
                 deadlineSeconds: inputs.deadlineSeconds,
                 abortScaleDownDelaySeconds: inputs.abortScaleDownDelaySeconds ?? 0,
                 metrics: buildMetrics(inputs, source),
+                headerRoute: routerOf(inputs).header !== undefined,
             },
             {
                 router: cluster,
@@ -336,24 +247,26 @@ async function firstRun(
 }
 
 /**
- * No stable Deployment yet: CanaryApp creates the Ingresses once stable's pods are ready (so a
- * first deploy sends no request to a Service with no ready pod), and the canary Ingress may not
- * exist yet. Then nothing routes to the canary and there is no weight to reset; any other error
+ * No stable Deployment yet: CanaryApp creates the Ingresses (or the HTTPRoute) once stable's
+ * pods are ready (so a first deploy sends no request to a Service with no ready pod), and the
+ * router's object may not exist yet (so too after a change of router, which creates a new one). Then nothing routes to the canary and there is no weight to reset; any other error
  * is one.
  */
 async function resetFirstDeployment(cluster: Connection["cluster"]): Promise<void> {
     const { KubeApiError } = await import("../adapters/kube");
+    const unlessMissing = async (write: () => Promise<void>) => {
+        try {
+            await write();
+        } catch (e) {
+            if (!(e instanceof KubeApiError && e.status === 404)) {
+                throw e;
+            }
+        }
+    };
     await resetToStable({
         router: {
-            async setWeight(weight) {
-                try {
-                    await cluster.setWeight(weight);
-                } catch (e) {
-                    if (!(e instanceof KubeApiError && e.status === 404)) {
-                        throw e;
-                    }
-                }
-            },
+            setWeight: (weight) => unlessMissing(() => cluster.setWeight(weight)),
+            setHeaderRoute: (on) => unlessMissing(() => cluster.setHeaderRoute(on)),
         },
         workloads: cluster,
     });
@@ -397,8 +310,14 @@ export async function updateRollout(
         const conn = await connect(news);
         const { cluster } = conn;
         if (news.templateHash === olds.promotedHash) {
-            // Steps, analysis or credentials changed, not the pod template: no canary run.
-            await resetToStable({ router: cluster, workloads: cluster });
+            // Steps, analysis, router or credentials changed, not the pod template: no canary
+            // run. A new router's object is created after this (it follows stable).
+            const moved =
+                olds.canaryIngress !== news.canaryIngress ||
+                routerOf(olds).kind !== routerOf(news).kind;
+            await (moved
+                ? resetFirstDeployment(cluster)
+                : resetToStable({ router: cluster, workloads: cluster }));
             const { promotedTemplate, promotedHash, lastRun, lastPromotedRun } = olds;
             return {
                 outs: rolloutOutputs(

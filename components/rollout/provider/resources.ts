@@ -66,8 +66,8 @@ async function exitWhenOrphaned<T>(run: () => Promise<T>): Promise<T> {
 export function rolloutProvider(): pulumi.dynamic.ResourceProvider {
     const load = makeLoader(IMPL, IMPL_FROM_ROOT, TS_NODE);
     return {
-        async check(_olds: RolloutInputs, news: RolloutInputs) {
-            return { inputs: news, failures: load().checkRollout(news) };
+        async check(olds: RolloutInputs, news: RolloutInputs) {
+            return { inputs: news, failures: load().checkRollout(news, olds) };
         },
         async diff(_id: string, olds: object, news: RolloutInputs) {
             return load().diffRollout(olds, news);

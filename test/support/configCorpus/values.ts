@@ -16,7 +16,7 @@ export const VALUE_CASES: [string, RawConfig, string][] = [
     [
         "unknown top-level key",
         { keys: ["app", "replica"] },
-        `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)`,
+        `${P}replica: is not a known key; known keys are kubeconfig, kubeContext, monitoring, ingressNginx, app, rollout, router, tls, prometheusToken, prometheusPassword, notificationUrls (see the config reference in README.md)`,
     ],
     [
         "unknown nested key",

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig } from "../../../components/config";
+import { ISTIO_SUCCESS_RATE_QUERY } from "../../../components/rollout/core/queries";
 import { installMocks, one, Recorded, settle, valueOf } from "../../support/mocks";
 
 describe("CanaryApp", () => {
@@ -231,6 +232,73 @@ describe("CanaryApp", () => {
             { hosts: ["secure.example.com"], secretName: "secure-tls" },
         ]);
         assert.deepStrictEqual(canary.spec.tls, stable.spec.tls);
+    });
+
+    it("router gateway-api: a Gateway and an HTTPRoute at weight 0, no Ingress; the rollout gets the route and the header", async () => {
+        const gw = validateConfig({
+            app: { name: "gw", namespace: "gw", host: "gw.example.com", path: "/shop" },
+            router: { kind: "gateway-api", header: { name: "X-Canary", value: "always" } },
+        }).config;
+        const a = new mod.CanaryApp("gw", {
+            app: gw.app,
+            rollout: gw.rollout,
+            router: gw.router,
+            prometheus: { url: "http://p:9090", timeoutSeconds: 5 },
+            scrapeIntervalSeconds: 30,
+        });
+        await valueOf(a.url);
+        await settle();
+        const owned = { "app.kubernetes.io/managed-by": "progressive-delivery" };
+        const labels = { app: "gw", ...owned, "app.kubernetes.io/instance": "gw" };
+        const gateway = one(created, "gateway.networking.k8s.io/v1:Gateway", "gw-gateway").inputs;
+        assert.deepStrictEqual(gateway.metadata, { name: "gw-gateway", namespace: "gw", labels });
+        assert.deepStrictEqual(gateway.spec, {
+            gatewayClassName: "istio",
+            listeners: [{ name: "http", port: 80, protocol: "HTTP" }],
+        });
+        const route = one(created, "gateway.networking.k8s.io/v1:HTTPRoute", "gw-route").inputs;
+        assert.deepStrictEqual(route.metadata, { name: "gw", namespace: "gw", labels });
+        assert.deepStrictEqual(route.spec, {
+            parentRefs: [
+                {
+                    group: "gateway.networking.k8s.io",
+                    kind: "Gateway",
+                    name: "gw-gateway",
+                    namespace: "gw",
+                },
+            ],
+            hostnames: ["gw.example.com"],
+            rules: [
+                {
+                    matches: [{ path: { type: "PathPrefix", value: "/shop" } }],
+                    backendRefs: [
+                        { name: "gw-stable", port: 80, weight: 100 },
+                        { name: "gw-canary", port: 80, weight: 0 },
+                    ],
+                },
+            ],
+        });
+        assert.deepStrictEqual(
+            created.filter((r) => r.type.endsWith(":Ingress") && r.name.startsWith("gw-")),
+            [],
+        );
+        const r = one(created, "CanaryRollout", "gw-rollout").inputs;
+        assert.strictEqual(r.canaryIngress, "gw");
+        assert.deepStrictEqual(r.router, {
+            kind: "gateway-api",
+            header: { name: "X-Canary", value: "always" },
+        });
+        assert.deepStrictEqual(r.metrics[0].query, ISTIO_SUCCESS_RATE_QUERY);
+        const c = one(created, "CanaryCompletion", "gw-completion").inputs;
+        assert.deepStrictEqual([c.canaryIngress, c.router], ["gw", { kind: "gateway-api" }]);
+    });
+
+    it("router ingress-nginx by default: the rollout and completion get no router input (a stack from before routers previews no change)", () => {
+        assert.strictEqual("router" in one(created, "CanaryRollout", "demo-rollout").inputs, false);
+        assert.strictEqual(
+            "router" in one(created, "CanaryCompletion", "demo-completion").inputs,
+            false,
+        );
     });
 
     /** The release either way: tls.certManagerChart's defaults, in the cert-manager namespace. */

@@ -125,6 +125,7 @@ function richInputs(): Props {
             notifications: [{ name: "ops", format: "slack", events: ["Promoted", "RolledBack"] }],
         },
         notificationUrls: { ops: "https://hooks.example.com/ops" },
+        router: { kind: "gateway-api", header: { name: "X-Canary", value: "always" } },
     });
     assert.deepStrictEqual(errors, []);
     return structuredClone(rollout(config).props);
@@ -164,6 +165,7 @@ const SPEC_INPUTS = [
     "notifications",
     "scrapeIntervalSeconds",
     "prometheus",
+    "router",
 ];
 
 /** Values of every kind and at every bound of the spec, whatever the field. */

@@ -11,6 +11,8 @@ import { validateConfig } from "../../../components/config";
 import {
     CANARY_ANNOTATION,
     TEMPLATE_HASH_ANNOTATION,
+    trackName,
+    WEIGHT_ANNOTATION,
 } from "../../../components/rollout/core/names";
 import * as lib from "../../../policies/lib/resources";
 import {
@@ -43,6 +45,8 @@ const DEFAULT_LEVELS: Record<string, string> = {
     "service-monitor-selected": "mandatory",
     "helm-chart-pinned": "mandatory",
     "canary-ingress-pairing": "mandatory",
+    "canary-http-route-pairing": "mandatory",
+    "rollout-owns-traffic": "mandatory",
 };
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -116,9 +120,13 @@ describe("policy pack progressive-delivery-guardrails", () => {
             assert.match(pack.version, /^\d+\.\d+\.\d+$/);
         });
 
-        it("uses the program's annotation names and template hash", () => {
+        it("uses the program's annotation names, Service names and template hash", () => {
             assert.strictEqual(lib.TEMPLATE_HASH_ANNOTATION, TEMPLATE_HASH_ANNOTATION);
             assert.strictEqual(lib.CANARY_ANNOTATION, CANARY_ANNOTATION);
+            assert.ok(lib.ROLLOUT_OWNED_ANNOTATIONS.includes(WEIGHT_ANNOTATION));
+            for (const track of ["stable", "canary"] as const) {
+                assert.strictEqual(`demo${lib.TRACK_SUFFIX[track]}`, trackName("demo", track));
+            }
             const { config } = validateConfig({ app: { livenessProbe: { path: "/live" } } });
             const desired = podTemplate(config.app);
             assert.strictEqual(policyTemplateHash(desired), templateHash(desired));

@@ -44,6 +44,22 @@ describe("policy rollout-prometheus", () => {
         ]);
     });
 
+    it("reports a query timeout outside 1s..300s, as the program's check does", async () => {
+        const withTimeout = (timeoutSeconds: unknown) =>
+            withField(rollout(), "props.prometheus", { url: "http://p:9090", timeoutSeconds });
+        for (const [t, shown] of [
+            [0, "0s"],
+            [360000, "360000s"],
+            ["10", '"10"'],
+        ] as const) {
+            assertViolations(await runResourcePolicy(policy, withTimeout(t)), [
+                `${R}: its Prometheus query timeout must be from 1s to 300s (a longer query holds the whole analysis), got ${shown}. Fix progressive-delivery:monitoring.prometheus.timeout.`,
+            ]);
+        }
+        assertPasses(await runResourcePolicy(policy, withTimeout(300)));
+        assertPasses(await runResourcePolicy(policy, withTimeout(1)));
+    });
+
     it("reports a rollout with neither a URL nor a Service", async () => {
         const r = withField(rollout(), "props.prometheus", { timeoutSeconds: 10 });
         assertViolations(await runResourcePolicy(policy, r), [

@@ -132,4 +132,59 @@ describe("policy rollout-settings", () => {
             [`${R}.notifications must be a list of webhooks, got {}.`],
         );
     });
+
+    it("passes both routers, with and without a header, and a rollout written before routers", async () => {
+        for (const router of [
+            undefined,
+            { kind: "ingress-nginx" },
+            { kind: "gateway-api", header: { name: "X-Canary", value: "always" } },
+            { kind: "gateway-api", header: { name: "x-canary_2!", value: "a b ~" } },
+        ]) {
+            const r = withField(rollout(), "props.router", router);
+            assertPasses(await runResourcePolicy(policy, r));
+        }
+    });
+
+    it("reports a router kind, header name or header value the program refuses", async () => {
+        const K = 'CanaryRollout "rollouts-demo-rollout": progressive-delivery:router';
+        const NAME = `${K}.header.name must be an HTTP header name (an RFC 7230 token of at most 256 letters, digits and !#$%&'*+-.^_\`|~), such as "X-Canary", got`;
+        const VALUE = `${K}.header.value must be 1 to 256 visible ASCII characters (spaces only between them, as HTTP trims them at the ends), such as "always", got`;
+        const cases: [unknown, string[]][] = [
+            [
+                { kind: "istio" },
+                [`${K}.kind must be one of "ingress-nginx", "gateway-api", got "istio".`],
+            ],
+            [
+                "gateway-api",
+                [`${K} must be a router such as {kind: "gateway-api"}, got "gateway-api".`],
+            ],
+            [
+                { kind: "gateway-api", header: "X-Canary: always" },
+                [
+                    `${K}.header must be a header such as {name: "X-Canary", value: "always"}, got "X-Canary: always".`,
+                ],
+            ],
+            [
+                { kind: "ingress-nginx", header: { name: "X Canary", value: "" } },
+                [`${NAME} "X Canary".`, `${VALUE} "".`],
+            ],
+            [
+                { kind: "gateway-api", header: { name: "X-Canary:", value: "caf\u00e9" } },
+                [`${NAME} "X-Canary:".`, `${VALUE} "caf\u00e9".`],
+            ],
+            [
+                { kind: "gateway-api", header: { value: "line\nbreak" } },
+                [`${NAME} nothing.`, `${VALUE} "line\\nbreak".`],
+            ],
+        ];
+        for (const [router, messages] of cases) {
+            const r = withField(rollout(), "props.router", router);
+            assertViolations(await runResourcePolicy(policy, r), messages);
+        }
+    });
+
+    it("passes a router unknown during preview", async () => {
+        const r = withField(rollout(), "props.router", UNKNOWN_VALUE.object);
+        assertPasses(await runResourcePolicy(policy, r));
+    });
 });

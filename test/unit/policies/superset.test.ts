@@ -17,7 +17,7 @@ import { INVALID_CONFIG_CORPUS } from "../../support/configCorpus";
 import { FakeResource, runPack, runResourcePolicy } from "../../support/policyHarness";
 import { canaryDeployment, rollout } from "../../support/policyFixtures";
 import { programResources } from "../../support/policyProgram";
-import { mergedConfig } from "../../support/stackConfig";
+import { mergedConfig, stackFile } from "../../support/stackConfig";
 
 const MANDATORY = policies.filter(
     (p) => p.enforcementLevel === "mandatory" && "validateResource" in p,
@@ -34,8 +34,8 @@ async function mandatory(r: FakeResource): Promise<string[]> {
     return found;
 }
 
-/** A shipped stack's config as loadConfig reads it (project defaults, then the stack's values). */
-function stackRaw(stack: string): RawConfig {
+/** A stack's config as loadConfig reads it (project defaults, then the stack's values). */
+function stackRaw(stack: string | Record<string, unknown>): RawConfig {
     const merged = mergedConfig(stack);
     const value = (k: string) => JSON.parse(merged[`progressive-delivery:${k}`]);
     return {
@@ -44,9 +44,19 @@ function stackRaw(stack: string): RawConfig {
         app: value("app"),
         rollout: value("rollout"),
         tls: value("tls"),
+        router: value("router"),
         kubeContext: merged["progressive-delivery:kubeContext"],
     };
 }
+
+/** The local stack routed by the Gateway API, with header access: an HTTPRoute and a Gateway. */
+const GATEWAY_STACK: Record<string, unknown> = {
+    ...stackFile("local"),
+    "progressive-delivery:router": {
+        kind: "gateway-api",
+        header: { name: "X-Canary", value: "always" },
+    },
+};
 
 /**
  * Corpus cases whose problem is under the rollout, the image or the Prometheus URL but whose
@@ -76,8 +86,13 @@ function refused(raw: RawConfig) {
 const RELEVANT = /^progressive-delivery:(rollout[.:]|app\.image:|monitoring\.prometheus[.:])/;
 
 describe("policy pack: the mandatory policies stop every invalid config that reaches a resource", () => {
-    for (const stack of ["dev", "prod", "local"]) {
-        it(`${stack}: the fixtures are the program's resources, and they pass every policy`, async () => {
+    for (const [name, stack] of [
+        ["dev", "dev"],
+        ["prod", "prod"],
+        ["local", "local"],
+        ["local with router gateway-api and a header", GATEWAY_STACK],
+    ] as const) {
+        it(`${name}: the fixtures are the program's resources, and they pass every policy`, async () => {
             const { config, errors } = validateConfig(stackRaw(stack));
             assert.deepStrictEqual(errors, []);
             const resources = await programResources(stack);
@@ -98,9 +113,15 @@ describe("policy pack: the mandatory policies stop every invalid config that rea
             assert.deepStrictEqual(run.violations, []);
             assert.deepStrictEqual(run.unknown, []);
             // Not vacuous: every policy found something to check (local has no Helm release and
-            // no ServiceMonitor: it uses an existing Prometheus).
-            const skipped =
-                stack === "local" ? ["service-monitor-selected", "helm-chart-pinned"] : [];
+            // no ServiceMonitor: it uses an existing Prometheus; the shipped stacks route with
+            // ingress-nginx, so no HTTPRoute; the gateway-api stack has no Ingress).
+            const gateway = stack === GATEWAY_STACK;
+            const skipped = [
+                ...(stack !== "dev" && stack !== "prod"
+                    ? ["service-monitor-selected", "helm-chart-pinned"]
+                    : []),
+                ...(gateway ? ["canary-ingress-pairing"] : ["canary-http-route-pairing"]),
+            ];
             assert.deepStrictEqual(
                 policies.map((p) => p.name).filter((n) => !run.applied.has(n)),
                 skipped,

@@ -1,8 +1,8 @@
-// The judge as a metric of the engine: the four counters it queries, the timing of each interval,
-// its role, and the messages of each measurement. The test itself is sequential.ts.
+// The judge as a metric of the engine: the four counters it queries (the router's), the timing
+// of each interval, its role, and the messages of each measurement. The test itself is sequential.ts.
 import { DEFAULT_LIMITS, fmt, queryWithin } from "../analysis";
 import { BaseArgs, renderQuery } from "../queries";
-import { JudgeSpec } from "../spec";
+import { JudgeSpec, ROUTER_DEFAULTS, RouterKind } from "../spec";
 import {
     MeasureContext,
     MeasurementResult,
@@ -25,27 +25,55 @@ import {
     update,
 } from "./sequential";
 
-const SERIES = "nginx_ingress_controller_requests";
-const CANARY = 'namespace="{{args.namespace}}",service="{{args.service}}"';
-const STABLE = 'namespace="{{args.namespace}}",service="{{args.stableService}}"';
-const FAILED = 'status=~"{{args.failureStatus}}"';
-
-/** The four counters, as query templates: their values at the latest scrape. */
-export const JUDGE_QUERIES: Record<keyof Counts, string> = {
-    canaryRequests: `sum(${SERIES}{${CANARY}})`,
-    canaryFailures: `sum(${SERIES}{${CANARY},${FAILED}})`,
-    stableRequests: `sum(${SERIES}{${STABLE}})`,
-    stableFailures: `sum(${SERIES}{${STABLE},${FAILED}})`,
+/** Each router's request counter, its labels for the app's namespace and a Service, and status. */
+const COUNTERS: Record<
+    RouterKind,
+    { series: string; svc: (arg: string) => string; status: string }
+> = {
+    "ingress-nginx": {
+        series: "nginx_ingress_controller_requests",
+        svc: (arg) => `namespace="{{args.namespace}}",service="{{args.${arg}}}"`,
+        status: "status",
+    },
+    // Istio: the gateway's own count (reporter="source") of requests to each Service.
+    "gateway-api": {
+        series: "istio_requests_total",
+        svc: (arg) =>
+            `reporter="source",destination_service_namespace="{{args.namespace}}",destination_service_name="{{args.${arg}}}"`,
+        status: "response_code",
+    },
 };
 
-/**
- * How old the counters' latest sample is, by Prometheus' own clock (`time()` and the samples'
- * timestamps, so no clock of ours is compared with it): seconds since the scrape the readings come
- * from. Stable's series, which exist before the canary's; one scrape writes both.
- */
-export const JUDGE_AGE_QUERY = `time() - max(timestamp(${SERIES}{${STABLE}}))`;
+/** A router's counter of requests to a Service (`service` or `stableService`), or of failures. */
+function counter(router: RouterKind, service: string, failed = false): string {
+    const { series, svc, status } = COUNTERS[router] ?? COUNTERS[ROUTER_DEFAULTS.kind];
+    const failures = failed ? `,${status}=~"{{args.failureStatus}}"` : "";
+    return `${series}{${svc(service)}${failures}}`;
+}
 
-/** The age of the latest sample (JUDGE_AGE_QUERY's answer), or undefined without one. */
+/** The four counters of a router, as query templates: their values at the latest scrape. */
+export function judgeQueries(router: RouterKind): Record<keyof Counts, string> {
+    return {
+        canaryRequests: `sum(${counter(router, "service")})`,
+        canaryFailures: `sum(${counter(router, "service", true)})`,
+        stableRequests: `sum(${counter(router, "stableService")})`,
+        stableFailures: `sum(${counter(router, "stableService", true)})`,
+    };
+}
+
+/** The default router's (ingress-nginx) counters. */
+export const JUDGE_QUERIES = judgeQueries(ROUTER_DEFAULTS.kind);
+
+/**
+ * How old a router's counters' latest sample is, by Prometheus' own clock (`time()` and the
+ * samples' timestamps, so no clock of ours is compared with it): seconds since the scrape the
+ * readings come from. Stable's series, which exist before the canary's; one scrape writes both.
+ */
+export function judgeAgeQuery(router: RouterKind): string {
+    return `time() - max(timestamp(${counter(router, "stableService")}))`;
+}
+
+/** The age of the latest sample (judgeAgeQuery's answer), or undefined without one. */
 async function sampleAge(
     source: MetricsSource,
     query: string,
@@ -156,12 +184,19 @@ function strongest(state: SequentialState, tolerance: number): string {
  */
 export function judgeMetric(
     judge: JudgeSpec,
-    args: BaseArgs & { scrapeIntervalSeconds: number; deadlineSeconds: number },
+    args: BaseArgs & {
+        scrapeIntervalSeconds: number;
+        deadlineSeconds: number;
+        /** Whose counters the judge reads. Defaults to ingress-nginx. */
+        router?: RouterKind;
+    },
     source: MetricsSource,
 ): Metric {
     const params: SequentialParams = judge;
     checkParams(params);
-    const { scrapeIntervalSeconds, deadlineSeconds, ...base } = args;
+    const { scrapeIntervalSeconds, deadlineSeconds, router, ...base } = args;
+    const kind = router ?? ROUTER_DEFAULTS.kind;
+    const templates = judgeQueries(kind);
     // The most intervals a run can have: the floor's depth (sequential.ts floor).
     const horizonIntervals = Math.ceil(deadlineSeconds / judge.intervalSeconds) + 1;
     const { rejectAbove, acceptAbove } = bounds(params);
@@ -170,9 +205,9 @@ export function judgeMetric(
     const tol = judge.tolerance;
     const condition = judgeCondition(judge);
     // The queries have no window: renderQuery only fills the names they use.
-    const queries = KEYS.map((k) => renderQuery(JUDGE_QUERIES[k], { ...base, window: "" }));
+    const queries = KEYS.map((k) => renderQuery(templates[k], { ...base, window: "" }));
     const query = queries.join(" ; ");
-    const ageQuery = renderQuery(JUDGE_AGE_QUERY, { ...base, window: "" });
+    const ageQuery = renderQuery(judgeAgeQuery(kind), { ...base, window: "" });
     let state = initialState();
     // When the reading that set the current baseline was taken, and the time of its sample
     // (canary traffic seconds; undefined when Prometheus did not say).

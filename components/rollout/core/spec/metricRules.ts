@@ -6,13 +6,22 @@ import {
     ARG_NAMES,
     malformedPlaceholders,
     MAX_QUERY_CHARS,
+    ROUTER_QUERIES,
     selectsCanary,
     unknownArgs,
 } from "../queries";
-import { METRIC_RANGE } from "./types";
+import { METRIC_RANGE, ROUTER_DEFAULTS, RouterKind } from "./types";
 
-/** A query template: well-formed placeholders of known args, scoped to the canary, no irate. */
-export function checkQuery(c: Checker, path: string, value: unknown): void {
+/**
+ * A query template: well-formed placeholders of known args, scoped to the canary, no irate. The
+ * router's metric is the example of the canary's series in the messages.
+ */
+export function checkQuery(
+    c: Checker,
+    path: string,
+    value: unknown,
+    router: RouterKind = ROUTER_DEFAULTS.kind,
+): void {
     const q = c.string(path, value ?? "", "", {
         re: /\S/,
         fix: "remove it to use the default, or write a PromQL query",
@@ -42,7 +51,7 @@ export function checkQuery(c: Checker, path: string, value: unknown): void {
     if (unknown.length === 0 && malformed.length === 0 && !selectsCanary(q)) {
         c.fail(
             path,
-            `${show(q)} uses neither {{args.service}} nor {{args.ingress}}, so it does not measure the canary (vector(1) would pass every canary); select the canary's series, e.g. nginx_ingress_controller_requests{namespace="{{args.namespace}}",service="{{args.service}}"}`,
+            `${show(q)} uses neither {{args.service}} nor {{args.ingress}}, so it does not measure the canary (vector(1) would pass every canary); select the canary's series, e.g. ${ROUTER_QUERIES[router]?.canarySeries ?? ROUTER_QUERIES[ROUTER_DEFAULTS.kind].canarySeries}`,
         );
     }
     if (/\birate\s*\(/.test(q)) {

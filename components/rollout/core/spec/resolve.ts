@@ -1,7 +1,7 @@
 // resolveSpec: the user's YAML -> the normalized spec. Only shapes, unknown keys and duration
 // syntax are checked here; every rule on values is checkSpec's, run at the end.
 import { Checker, parseDurationSeconds, Problem, Raw, show } from "../check";
-import { DEFAULT_REQUESTS_QUERY, DEFAULT_SUCCESS_RATE_QUERY } from "../queries";
+import { ROUTER_QUERIES } from "../queries";
 import { checkSpec, stepKind } from "./rules";
 import {
     ANALYSIS_KEYS,
@@ -15,6 +15,7 @@ import {
     NOTIFICATIONS,
     NotificationSpec,
     ROLLOUT_KEYS,
+    ROUTER_DEFAULTS,
     RolloutSpec,
     SPEC_DEFAULTS,
     SpecContext,
@@ -32,12 +33,12 @@ export function resolveSpec(
     const analysis = c.object("rollout.analysis", r.analysis, ANALYSIS_KEYS);
     let metrics: MetricSpec[];
     if (analysis.metrics === undefined || analysis.metrics === null) {
-        metrics = [resolveMetric(c, `${METRICS}[0]`, {})];
+        metrics = [resolveMetric(c, `${METRICS}[0]`, {}, ctx)];
     } else if (!Array.isArray(analysis.metrics)) {
         c.fail(METRICS, `must be a list of metrics, got ${show(analysis.metrics)}`);
         metrics = [];
     } else {
-        metrics = analysis.metrics.map((m, i) => resolveMetric(c, `${METRICS}[${i}]`, m));
+        metrics = analysis.metrics.map((m, i) => resolveMetric(c, `${METRICS}[${i}]`, m, ctx));
     }
     const j = c.object(JUDGE, analysis.judge, JUDGE_KEYS);
     const spec: RolloutSpec = {
@@ -98,16 +99,18 @@ function duration(c: Checker, path: string, value: unknown, fallback: string): n
     return c.durationSyntax(path, value, fallback) ?? NaN;
 }
 
-function resolveMetric(c: Checker, path: string, value: unknown): MetricSpec {
+/** A metric; its queries default to the router's (ctx.router, queries.ts ROUTER_QUERIES). */
+function resolveMetric(c: Checker, path: string, value: unknown, ctx: SpecContext): MetricSpec {
     const d = SPEC_DEFAULTS.metric;
+    const q = ROUTER_QUERIES[ctx.router!] ?? ROUTER_QUERIES[ROUTER_DEFAULTS.kind];
     const m = c.object(path, value, METRIC_KEYS);
     // With explicit conditions the default successCondition is not added: a failureCondition
     // alone means "fail if", as in Argo.
     const explicit = m.successCondition !== undefined || m.failureCondition !== undefined;
     return {
         name: (m.name ?? d.name) as string,
-        query: (m.query ?? DEFAULT_SUCCESS_RATE_QUERY) as string,
-        requestsQuery: (m.requestsQuery ?? DEFAULT_REQUESTS_QUERY) as string,
+        query: (m.query ?? q.successRate) as string,
+        requestsQuery: (m.requestsQuery ?? q.requests) as string,
         successCondition: (explicit ? (m.successCondition ?? undefined) : d.successCondition) as
             string | undefined,
         failureCondition: (m.failureCondition ?? undefined) as string | undefined,

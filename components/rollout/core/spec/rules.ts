@@ -167,7 +167,7 @@ function checkMetric(c: Checker, path: string, value: unknown, ctx: SpecContext)
         fix: "use a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
     });
     for (const k of ["query", "requestsQuery"] as const) {
-        checkQuery(c, `${path}.${k}`, m[k]);
+        checkQuery(c, `${path}.${k}`, m[k], ctx.router);
     }
     const range = checkRange(c, `${path}.range`, m.range);
     for (const k of ["successCondition", "failureCondition"] as const) {

@@ -107,7 +107,49 @@ export interface RolloutSpec {
 export interface SpecContext {
     /** Prometheus' scrape interval. */
     scrapeIntervalSeconds: number;
+    /** The traffic router, whose metrics the default queries read. Defaults to ingress-nginx. */
+    router?: RouterKind;
 }
+
+/** The traffic routers (core/types.ts TrafficRouter; one adapter file each). */
+export const ROUTER_KINDS = ["ingress-nginx", "gateway-api"] as const;
+export type RouterKind = (typeof ROUTER_KINDS)[number];
+
+/** A request header that sends a request to the canary whatever the weight. */
+export interface HeaderMatch {
+    /** An HTTP header name (an RFC 7230 token), e.g. "X-Canary". */
+    name: string;
+    /** The header's exact value, e.g. "always". */
+    value: string;
+}
+
+/** The Gateway an HTTPRoute attaches to (router kind gateway-api). */
+export interface GatewaySpec {
+    name: string;
+    namespace: string;
+    /** true: the program creates the Gateway; false: the route attaches to an existing one. */
+    create: boolean;
+    /** The GatewayClass of a created Gateway. */
+    className: string;
+}
+
+/** The `router` key, normalized. */
+export interface RouterSpec {
+    kind: RouterKind;
+    /** Set for gateway-api only. */
+    gateway?: GatewaySpec;
+    /** Header access to the canary while a run is on (both routers). */
+    header?: HeaderMatch;
+}
+
+/** The router's defaults; the gateway's name and namespace default to the app's. */
+export const ROUTER_DEFAULTS = {
+    kind: "ingress-nginx" as RouterKind,
+    gateway: { create: true, className: "istio" },
+};
+export const ROUTER_KEYS = ["kind", "gateway", "header"];
+export const GATEWAY_KEYS = ["name", "namespace", "create", "className"];
+export const HEADER_KEYS = ["name", "value"];
 
 /** rate() needs several scrapes in its window: at least this many scrape intervals. */
 export const MIN_SCRAPES_PER_WINDOW = 4;

@@ -3,11 +3,8 @@
 // faults (409, 429, 5xx, 403, 404, foreign objects) are in test/faults/kubeAdapters.test.ts; the
 // same adapters run against the real API server in the e2e suite.
 import * as assert from "assert";
-import {
-    FIELD_MANAGER,
-    kubeAdapters,
-    loadKubeConfig,
-} from "../../../../../components/rollout/adapters/kube";
+import { FIELD_MANAGER, loadKubeConfig } from "../../../../../components/rollout/adapters/kube";
+import { kubeAdapters } from "../../../../../components/rollout/provider/cluster";
 import { KubeApiDouble, seedApp } from "../../../../support/kubeApi";
 import { DEMO_TARGET } from "../../../../support/rolloutRun";
 

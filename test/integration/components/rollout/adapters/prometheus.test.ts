@@ -130,7 +130,7 @@ describe("analysis against a real Prometheus", function () {
             result.reason,
             /rolled back at step 2\/2 \(analysis \(3 successful measurements\), weight 50%\): success-rate 2 measurements failed "result\[0\] >= 0.95" \(failureLimit 1\); last value 0\.\d+ over (\d+ requests|~\d+(\.\d+)? requests \(estimated by increase\(\)\)): successCondition "result\[0\] >= 0.95" is false; query: sum\(rate/,
         );
-        assert.deepStrictEqual(traffic.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(traffic.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         assert.strictEqual(traffic.weight, 0);
     });
 

@@ -67,7 +67,7 @@ describe("rollout/engine: the deadline and long messages", () => {
             result.reason,
             'canary "demo" rolled back at step 2/2 (analysis (2 successful measurements), weight 50%): deadline of 30s passed at step 2/2 (analysis (2 successful measurements), weight 50%) with 2 successful success-rate; raise rollout.deadline or shorten the steps; traffic is back on the stable version and the canary is scaled to 0',
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("the deadline's message names the last measurement when it did not succeed", async () => {

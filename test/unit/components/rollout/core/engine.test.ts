@@ -1,6 +1,10 @@
 import * as assert from "assert";
 import { DEFAULTS, validateConfig } from "../../../../../components/config";
-import { RolloutPlan, runRollout } from "../../../../../components/rollout/core/engine";
+import {
+    resetToStable,
+    RolloutPlan,
+    runRollout,
+} from "../../../../../components/rollout/core/engine";
 import { stepsOf } from "../../../../support/spec";
 import { EventSink, Metric, RolloutEvent } from "../../../../../components/rollout/core/types";
 import { FakeClock, RecordingCluster, scriptedMetric } from "../../../../support/fakes";
@@ -39,6 +43,7 @@ describe("rollout/engine", () => {
         assert.strictEqual(r.verdict, "Promoted", r.reason);
         assert.deepStrictEqual(cluster.calls, [
             "weight 0",
+            "header off",
             "scale 0",
             "scale 1",
             "ready 1",
@@ -90,7 +95,7 @@ describe("rollout/engine", () => {
                 '"result[0] >= 0.95" (failureLimit 3); last value 0.7: Failed; query: q; ' +
                 "traffic is back on the stable version and the canary is scaled to 0",
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("inconclusive measurements never pass an analysis step and abort past inconclusiveLimit", async () => {
@@ -162,7 +167,7 @@ describe("rollout/engine", () => {
             r.reason,
             /rolled back at step 3\/9 \(setWeight 40%, weight 20%\): step 3\/9 .*failed: injected failure on ready 2; traffic is back/,
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("says so when the reset after an abort fails too", async () => {
@@ -177,7 +182,7 @@ describe("rollout/engine", () => {
             r.reason,
             /^canary "demo" rolled back at step 2\/9 \(pause 60s, weight 20%\): success-rate 1 measurements failed .*; resetting traffic to stable ALSO failed: injected failure on scale 0\. Run pulumi up again: every run resets first$/,
         );
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
     });
 
     it("initialDelay postpones the first measurement after traffic starts", async () => {
@@ -295,7 +300,7 @@ describe("rollout/engine abortScaleDownDelay", () => {
         };
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         // The last weight-0 write and the last scale-down are 30 s apart.
         assert.strictEqual(
             scaledAt[scaledAt.length - 1] - weightZeroAt[weightZeroAt.length - 1],
@@ -320,11 +325,107 @@ describe("rollout/engine abortScaleDownDelay", () => {
         const before = clock.now();
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "scale 0"]);
+        assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
         assert.ok(clock.now() - before < 30_000 + 60_000, "no 30 s wait after the stop");
         assert.match(
             r.reason,
             /traffic is back on the stable version and the canary is scaled to 0$/,
         );
+    });
+
+    describe("header route (router.header)", () => {
+        const HEADER_STEPS = [
+            { pause: { durationSeconds: 30 } },
+            { setWeight: 50 },
+            { analysis: { count: 1 } },
+        ];
+
+        it("canary ready and the header route on before the first step, so a first pause reaches it by header only", async () => {
+            const metric = scriptedMetric(["Successful"], {}, 10);
+            const { run, cluster, lines } = setup(metric, {
+                steps: HEADER_STEPS,
+                headerRoute: true,
+            });
+            const r = await run();
+            assert.strictEqual(r.verdict, "Promoted", r.reason);
+            assert.deepStrictEqual(cluster.calls, [
+                "weight 0",
+                "header off",
+                "scale 0",
+                "scale 1",
+                "ready 1",
+                "header on",
+                "scale 2",
+                "ready 2",
+                "weight 50",
+            ]);
+            assert.strictEqual(
+                lines[1],
+                "[canary demo] header route: canary replicas 1/4, then requests with the header reach the canary",
+            );
+        });
+
+        it("a rollback sets weight 0 and removes the header route before scaling the canary down", async () => {
+            const metric = scriptedMetric(["Failed"], {}, 10);
+            const { run, cluster } = setup(metric, { steps: HEADER_STEPS, headerRoute: true });
+            const r = await run();
+            assert.strictEqual(r.verdict, "Aborted");
+            assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
+            assert.strictEqual(cluster.header, false);
+            assert.strictEqual(cluster.weight, 0);
+        });
+
+        it("a run that fails before the first weight (canary never ready) removes the header route too", async () => {
+            const metric = scriptedMetric(["Successful"], {}, 10);
+            const { run, cluster } = setup(metric, { steps: HEADER_STEPS, headerRoute: true });
+            cluster.failOn = "ready 1";
+            const r = await run();
+            assert.strictEqual(r.verdict, "Aborted");
+            assert.deepStrictEqual(cluster.calls, [
+                "weight 0",
+                "header off",
+                "scale 0",
+                "scale 1",
+                "ready 1",
+                "weight 0",
+                "header off",
+                "scale 0",
+            ]);
+        });
+
+        it("the canary keeps a pod while the header route is on, even at weight 0", async () => {
+            const metric = scriptedMetric(["Successful"], {}, 10);
+            const steps = [{ setWeight: 0 }, { setWeight: 25 }, { analysis: { count: 1 } }];
+            const { run, cluster } = setup(metric, { steps, headerRoute: true });
+            await run();
+            assert.deepStrictEqual(cluster.calls.slice(3, 9), [
+                "scale 1",
+                "ready 1",
+                "header on",
+                "scale 1",
+                "ready 1",
+                "weight 0",
+            ]);
+        });
+
+        it("without a header the run never turns a header route on, and resets still remove one", async () => {
+            const metric = scriptedMetric(["Successful"], {}, 10);
+            const { run, cluster } = setup(metric, { steps: HEADER_STEPS });
+            await run();
+            assert.deepStrictEqual(cluster.calls, [
+                "weight 0",
+                "header off",
+                "scale 0",
+                "scale 2",
+                "ready 2",
+                "weight 50",
+            ]);
+        });
+
+        it("completion's reset (resetToStable): weight 0, header route off, canary to 0, in that order", async () => {
+            const cluster = new RecordingCluster();
+            await resetToStable({ router: cluster, workloads: cluster });
+            assert.deepStrictEqual(cluster.calls, ["weight 0", "header off", "scale 0"]);
+        });
     });
 });

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { runRollout } from "../../../../../components/rollout/core/engine";
 import { KEYS } from "../../../../../components/rollout/core/judge/counts";
 import {
-    JUDGE_AGE_QUERY,
+    judgeAgeQuery,
     JUDGE_QUERIES,
     judgeMetric,
 } from "../../../../../components/rollout/core/judge/metric";
@@ -24,7 +24,7 @@ import { stepsOf } from "../../../../support/spec";
 const JUDGE: JudgeSpec = { ...SPEC_DEFAULTS.judge, intervalSeconds: 10 };
 const ARGS = { ...DEMO_ARGS, scrapeIntervalSeconds: 10, deadlineSeconds: 1800 };
 const render = (q: string) => renderQuery(q, { ...DEMO_ARGS, window: "" });
-const AGE = render(JUDGE_AGE_QUERY);
+const AGE = render(judgeAgeQuery("ingress-nginx"));
 
 describe("rollout/judge schedule", () => {
     it("reads a margin after the last scrape that a reading at the due time would see", () => {

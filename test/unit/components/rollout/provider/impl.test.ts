@@ -118,6 +118,31 @@ describe("rollout provider: check and diff are pure", () => {
             ],
         );
     });
+    it("check refuses a change of router kind in the same update as the pod template", () => {
+        const gateway = { ...inputs, router: { kind: "gateway-api" as const } };
+        assert.deepStrictEqual(
+            checkRollout({ ...gateway, templateHash: "h-new" }, inputs).map((f) => [
+                f.property,
+                f.reason,
+            ]),
+            [
+                [
+                    "router",
+                    'router.kind changes from "ingress-nginx" to "gateway-api" in the same update as the pod template; the new route is created only after the release, so the canary would get no traffic. Nothing was changed: change router.kind alone first (that `pulumi up` runs no canary), then the image or pod template',
+                ],
+            ],
+        );
+        // Alone, or the template alone, or a first deployment: fine.
+        assert.deepStrictEqual(checkRollout(gateway, inputs), []);
+        assert.deepStrictEqual(checkRollout({ ...inputs, templateHash: "h-new" }, inputs), []);
+        assert.deepStrictEqual(checkRollout({ ...gateway, templateHash: "h-new" }, {}), []);
+        // Back from gateway-api with a new template: the same.
+        assert.strictEqual(
+            checkRollout({ ...inputs, templateHash: "h-new" }, gateway)[0]?.property,
+            "router",
+        );
+    });
+
     it("check holds the Prometheus timeout to the config's bounds", () => {
         const reasons = (timeoutSeconds: unknown) =>
             checkRollout({

@@ -8,10 +8,12 @@
 import * as assert from "assert";
 import { podTemplate, templateHash } from "../../../../../components/canaryApp";
 import { validateConfig } from "../../../../../components/config";
+import { routeName, routerInput } from "../../../../../components/routes";
 import {
     readRolloutState,
     ROLLOUT_STATE_VERSION,
     RolloutInputs,
+    routerOf,
 } from "../../../../../components/rollout/core/state";
 import {
     changedInputs,
@@ -24,8 +26,9 @@ import stored from "./state-first-release.json";
 const JUDGE_OFF = { enabled: false };
 
 /** The inputs today's CanaryApp passes for the fixture's config (`judge` as written, if at all). */
-function currentInputs(judge?: object): RolloutInputs & { __provider: string } {
+function currentInputs(judge?: object, router?: object): RolloutInputs & { __provider: string } {
     const { config, errors } = validateConfig({
+        router,
         monitoring: {
             install: false,
             prometheus: { url: "http://127.0.0.1:19090" },
@@ -40,7 +43,8 @@ function currentInputs(judge?: object): RolloutInputs & { __provider: string } {
         namespace: "rollouts-demo",
         canaryDeployment: "rollouts-demo-canary",
         stableDeployment: "rollouts-demo-stable",
-        canaryIngress: "rollouts-demo-canary",
+        canaryIngress: routeName(config.router, config.app, "rollouts-demo-canary"),
+        ...(routerInput(config.router) ? { router: routerInput(config.router) } : {}),
         canaryService: "rollouts-demo-canary",
         stableService: "rollouts-demo-stable",
         template,
@@ -113,6 +117,36 @@ describe("CanaryRollout state written by the previous shape", () => {
             abortScaleDownDelaySeconds: 30,
             lastPromotedRun: previous.lastRun,
         });
+    });
+
+    it("version 5 state (before routers) and the default config: no change, read as ingress-nginx without a header", () => {
+        const news = currentInputs();
+        const run = stored.lastRun as never;
+        const v5 = { ...rolloutOutputs(news, news.template, news.templateHash, run, run) };
+        v5.stateVersion = 5;
+        assert.strictEqual("router" in v5, false);
+        assert.strictEqual(readRolloutState(v5).router, undefined);
+        assert.deepStrictEqual(routerOf(readRolloutState(v5)), { kind: "ingress-nginx" });
+        assert.strictEqual(diffRollout(v5, news).changes, false);
+        assert.strictEqual(diffRollout(stored, news).changes, false);
+    });
+
+    it("choosing gateway-api or a header is a state-only update: the route, the router and the default queries", () => {
+        const header = { name: "X-Canary", value: "always" };
+        const gw = currentInputs(undefined, { kind: "gateway-api", header });
+        assert.deepStrictEqual(changedInputs(readRolloutState(stored), gw), [
+            "canaryIngress",
+            "router",
+            "metrics",
+        ]);
+        assert.deepStrictEqual(gw.router, { kind: "gateway-api", header });
+        assert.strictEqual(gw.canaryIngress, "rollouts-demo");
+        const nginx = currentInputs(undefined, { header });
+        assert.deepStrictEqual(changedInputs(readRolloutState(stored), nginx), ["router"]);
+        assert.deepStrictEqual(diffRollout(stored, nginx).stables, [
+            "promotedTemplate",
+            "promotedHash",
+        ]);
     });
 
     it("a state from a newer release is refused, not guessed at", () => {
