@@ -2,6 +2,7 @@
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
 import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
+import { MeasurementSchedule } from "./measurementSchedule";
 import { rolloutTag } from "./names";
 import { canaryReplicas, describeStep } from "./plan";
 import {
@@ -78,16 +79,12 @@ class Run {
     private readonly tag: string;
     private readonly measurements: Measurement[] = [];
     private readonly steps: StepRecord[] = [];
-    private readonly nextAt = new Map<Metric, number>();
-    /** When each metric's next measurement is due by its interval; nextAt may be sooner. */
-    private readonly dueAt = new Map<Metric, number>();
+    private readonly schedule: MeasurementSchedule;
     private weight = 0;
     private trafficStart?: number;
     /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
     private readonly weights: WeightChange[] = [];
     private index = 0;
-    /** Measurements due from this time (ms) on, in an analysis step, are not taken sooner. */
-    private holdFrom?: number;
 
     constructor(
         private readonly plan: RolloutPlan,
@@ -96,6 +93,7 @@ class Run {
         this.start = ports.clock.now();
         this.deadline = this.start + plan.deadlineSeconds * 1000;
         this.tag = rolloutTag(plan.app);
+        this.schedule = new MeasurementSchedule(plan.metrics);
     }
 
     async execute(): Promise<RolloutResult> {
@@ -214,10 +212,7 @@ class Run {
             this.weight = step.setWeight;
             if (this.weight > 0 && this.trafficStart === undefined) {
                 this.trafficStart = this.ports.clock.now();
-                for (const m of this.plan.metrics) {
-                    this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
-                    this.dueAt.set(m, this.nextAt.get(m)!);
-                }
+                this.schedule.start(this.trafficStart);
             }
             if (this.trafficStart !== undefined) {
                 this.weights.push({ atSeconds: this.trafficSeconds(), weight: this.weight });
@@ -229,10 +224,10 @@ class Run {
             const end = this.ports.clock.now() + step.pause.durationSeconds * 1000;
             // A measurement due when an analysis step starts is taken in it, not sooner.
             const next = this.plan.steps.slice(this.index + 1).find((s) => !("setWeight" in s));
-            this.holdFrom = next && "analysis" in next ? end : undefined;
+            this.schedule.hold(next && "analysis" in next ? end : undefined);
             return this.measureUntil(() => this.ports.clock.now() >= end, end);
         }
-        this.holdFrom = undefined;
+        this.schedule.hold(undefined);
         if (this.plan.metrics.length === 0) {
             throw new Abort(`${this.where()} is an analysis step, but no metric is configured`);
         }
@@ -257,19 +252,15 @@ class Run {
             }
             this.checkDeadline();
             const now = clock.now();
-            const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
+            const due = this.schedule.due(now);
             for (const metric of due) {
                 await this.measure(metric);
-                this.schedule(metric);
+                this.schedule.measured(metric, clock.now());
             }
             if (due.length > 0) {
                 continue;
             }
-            const wake = Math.min(
-                this.deadline,
-                until ?? Infinity,
-                ...this.plan.metrics.map((m) => this.nextAt.get(m) ?? Infinity),
-            );
+            const wake = Math.min(this.deadline, until ?? Infinity, this.schedule.next());
             if (wake === Infinity) {
                 throw new Abort(
                     `${this.where()} waits for measurements, but no metric is scheduled`,
@@ -322,20 +313,6 @@ class Run {
         // A measurement that ended past the deadline (one that ignored timeLeftMs) counts for
         // nothing: the deadline has the last word.
         this.checkDeadline();
-    }
-
-    /**
-     * A metric's next measurement: due one interval after the last was due (or now), taken
-     * sooner when the metric asks (Metric.nextReadingSeconds) unless held for an analysis step.
-     */
-    private schedule(metric: Metric): void {
-        const now = this.ports.clock.now();
-        const due = Math.max(this.dueAt.get(metric)! + metric.intervalSeconds * 1000, now);
-        this.dueAt.set(metric, due);
-        const start = this.trafficStart!;
-        const held = !metric.nextReadingSeconds || due >= (this.holdFrom ?? Infinity);
-        const asked = held ? due : start + metric.nextReadingSeconds!((due - start) / 1000) * 1000;
-        this.nextAt.set(metric, Math.max(now, Number.isFinite(asked) ? Math.min(due, asked) : due));
     }
 
     /** Seconds since the canary first received traffic (0 before). */
