@@ -262,12 +262,37 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             );
             // Its line names the app, as every line of the app's rollout does.
             assert.deepStrictEqual(lines, [
-                "[canary demo] stable runs h2; canary weight 0, no header route, canary scaled to 0",
+                "[canary demo] stable runs h2; canary weight 0, canary scaled to 0",
             ]);
             assert.deepStrictEqual(writes(), [
                 'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
                 'deployments/demo-canary {"replicas":0}',
             ]);
+        });
+
+        it("with a header route: removes it too, and says so", async () => {
+            seedApp(api, { app: "demo", namespace: "demo" });
+            Object.assign(api.get("ingresses", "demo", "demo-canary")!.metadata.annotations!, {
+                "nginx.ingress.kubernetes.io/canary-by-header": "X-Canary",
+                "nginx.ingress.kubernetes.io/canary-by-header-value": "always",
+            });
+            const header = { name: "X-Canary", value: "always" };
+            const { lines } = await captured(() =>
+                complete({
+                    ...completion,
+                    router: { kind: "ingress-nginx", header },
+                    kubeconfig: api.kubeconfig(),
+                }),
+            );
+            assert.deepStrictEqual(lines, [
+                "[canary demo] stable runs h2; canary weight 0, no header route, canary scaled to 0",
+            ]);
+            assert.deepStrictEqual(
+                Object.keys(api.get("ingresses", "demo", "demo-canary")!.metadata.annotations!)
+                    .filter((k) => k.includes("canary-by-header"))
+                    .sort(),
+                [],
+            );
         });
 
         it("refuses a canary Deployment of another owner", async () => {

@@ -2,7 +2,7 @@
 // canary to zero, on this app's objects only (the adapters check their owner).
 import { resetToStable } from "../core/engine";
 import { appOfCanary, rolloutTag } from "../core/names";
-import type { CompletionInputs } from "../core/state";
+import { CompletionInputs, routerOf } from "../core/state";
 import { scrubbed, secretsOf } from "./secrets";
 
 /** How long CanaryCompletion's reset may retry (it has no rollout deadline of its own). */
@@ -24,8 +24,10 @@ export async function complete(
             { deadline: Date.now() + COMPLETION_SECONDS * 1000 },
         );
         await resetToStable({ router: cluster, workloads: cluster });
+        // The header route is named only where there is one to remove.
+        const header = routerOf(inputs).header ? " no header route," : "";
         log(
-            `${rolloutTag(app)} stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0, no header route, canary scaled to 0`,
+            `${rolloutTag(app)} stable runs ${inputs.promotedHash.slice(0, 12)}; canary weight 0,${header} canary scaled to 0`,
         );
         const outs = { ...inputs };
         delete outs.kubeconfig;
