@@ -78,8 +78,23 @@ describe("bench/promql", () => {
         assert.strictEqual(latest(other, 311_000), undefined);
     });
 
+    it("gives the age of the latest sample of the selected series, by its own time", () => {
+        const late = series({ service: "a", status: "500" }, [
+            [12, 1],
+            [22, 2],
+        ]);
+        const age = (sel: string) => parsePromQL(`time() - max(timestamp(reqs{${sel}}))`);
+        // steady's last sample is at 50s, late's at 22s: the latest of them is 50s.
+        assert.deepStrictEqual(evaluate(age('service="a"'), [steady, late], 53_500), [3.5]);
+        assert.deepStrictEqual(evaluate(age('status="500"'), [steady, late], 45_000), [23]);
+        // Only samples at or before the evaluation time, within the lookback.
+        assert.deepStrictEqual(evaluate(age('service="a"'), [steady, late], 49_999), [9.999]);
+        assert.deepStrictEqual(evaluate(age('service="a"'), [steady, late], 351_000), []);
+    });
+
     it("refuses shapes it does not model", () => {
         assert.throws(() => parsePromQL("irate(reqs[1m])"), /expected sum/);
         assert.throws(() => parsePromQL('sum(rate(reqs{a="b"}[1m])) * 2'), /expected end of query/);
+        assert.throws(() => parsePromQL("time() - min(timestamp(reqs{}))"), /expected max/);
     });
 });

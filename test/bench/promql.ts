@@ -1,6 +1,7 @@
 // A small PromQL evaluator over simulated scrapes, with Prometheus' own semantics for the only
-// shapes the policies send: `sum(rate|increase(metric{matchers}[range]))`, `sum(metric{matchers})`
-// and a division of two such sums. Anything else throws, so a policy cannot silently query
+// shapes the policies send: `sum(rate|increase(metric{matchers}[range]))`, `sum(metric{matchers})`,
+// a division of two such sums, and the age of the latest sample, `time() - max(timestamp(metric{
+// matchers}))`. Anything else throws, so a policy cannot silently query
 // something this does not model.
 //
 // Semantics copied from Prometheus (promql/functions.go extrapolatedRate, Prometheus 3):
@@ -10,7 +11,8 @@
 // - extrapolation to the range's ends: the full gap when it is under 1.1x the average sample
 //   spacing, else half a spacing; toward the start never past the counter's zero point;
 // - an instant selector takes each series' latest sample no older than 5 minutes (lookback);
-// - sum() over no elements is an empty vector; empty / x is empty; 0/0 is NaN.
+// - sum() over no elements is an empty vector; empty / x is empty; 0/0 is NaN;
+// - timestamp() of an instant selector is each series' latest sample's own time, in seconds.
 
 export interface Series {
     labels: Record<string, string>;
@@ -47,6 +49,7 @@ interface Selector {
 export type Expr =
     | { kind: "sum"; fn: "rate" | "increase"; selector: Selector; rangeMs: number }
     | { kind: "sumInstant"; selector: Selector }
+    | { kind: "age"; selector: Selector }
     | { kind: "div"; left: Expr; right: Expr };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -65,6 +68,10 @@ class Parser {
     }
 
     private expr(): Expr {
+        this.ws();
+        if (this.src.startsWith("time", this.i)) {
+            return this.age();
+        }
         const left = this.operand();
         this.ws();
         if (this.src[this.i] === "/") {
@@ -72,6 +79,22 @@ class Parser {
             return { kind: "div", left, right: this.operand() };
         }
         return left;
+    }
+
+    /** `time() - max(timestamp(selector))`. */
+    private age(): Expr {
+        this.word("time");
+        this.expect("(");
+        this.expect(")");
+        this.expect("-");
+        this.word("max");
+        this.expect("(");
+        this.word("timestamp");
+        this.expect("(");
+        const selector = this.selector();
+        this.expect(")");
+        this.expect(")");
+        return { kind: "age", selector };
     }
 
     private operand(): Expr {
@@ -298,6 +321,12 @@ export function latest(s: Series, now: number): number | undefined {
     return i >= 0 && s.t[i] > now - LOOKBACK_MS ? s.v[i] : undefined;
 }
 
+/** The time (ms) of a series' latest sample within the lookback at `now`. */
+function latestTime(s: Series, now: number): number | undefined {
+    const i = upperBound(s.t, now) - 1;
+    return i >= 0 && s.t[i] > now - LOOKBACK_MS ? s.t[i] : undefined;
+}
+
 /** Evaluates at `now` (ms) over `series`; returns the instant vector's values. */
 export function evaluate(e: Expr, series: Series[], now: number, cache?: SelectorCache): number[] {
     if (e.kind === "div") {
@@ -309,6 +338,10 @@ export function evaluate(e: Expr, series: Series[], now: number, cache?: Selecto
     const selected = cache
         ? cache.select(e.selector, series)
         : series.filter((s) => matches(s, e.selector));
+    if (e.kind === "age") {
+        const times = selected.map((s) => latestTime(s, now)).filter((t) => t !== undefined);
+        return times.length > 0 ? [(now - Math.max(...times)) / 1000] : [];
+    }
     let sum = 0;
     let any = false;
     for (const s of selected) {

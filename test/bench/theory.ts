@@ -6,6 +6,7 @@
 // median should be near it, the tails longer.
 import { CAP_LARGEST, capLargest } from "../../components/rollout/core/judge/caps";
 import { nullStableRate } from "../../components/rollout/core/judge/evalue";
+import { INGEST_MARGIN_SECONDS } from "../../components/rollout/core/judge/schedule";
 import type { Bet } from "../../components/rollout/core/judge/evalue";
 import {
     bounds,
@@ -61,7 +62,7 @@ export function growth(w: number, pc: number, ps: number, bet: Bet): number {
 
 /**
  * The expected decision for a canary failing pc against stable at ps, `rps` requests per second,
- * the judge reading every `scrapeSeconds` (data half a scrape interval old on average), up to
+ * the judge reading INGEST_MARGIN_SECONDS after each scrape, every `scrapeSeconds`, up to
  * `limit` seconds. Reject: the strongest roll-back bet reaches its bound; accept (a gate): the
  * accept bet reaches ln(1/beta) after minRequests canary requests.
  */
@@ -124,8 +125,8 @@ export function expectedDecision(
         );
         acceptLog += acc;
         const data = t + scrapeSeconds;
-        // Read at the first multiple of the scrape interval half an interval after the data.
-        const at = Math.ceil((data + scrapeSeconds / 2) / scrapeSeconds) * scrapeSeconds;
+        // Read just after the scrape (judge/schedule.ts).
+        const at = data + INGEST_MARGIN_SECONDS;
         if (capped.some((l, i) => l + Math.log(weights[i]) >= rejectAbove)) {
             return { decision: "reject", seconds: at, canaryRequests: requests };
         }

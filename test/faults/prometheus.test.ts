@@ -11,7 +11,7 @@ import { prometheusSource } from "../../components/rollout/adapters/prometheus";
 import { RolloutPlan, runRollout } from "../../components/rollout/core/engine";
 import { thresholdMetric } from "../../components/rollout/core/metrics";
 import { KEYS } from "../../components/rollout/core/judge/counts";
-import { JUDGE_QUERIES } from "../../components/rollout/core/judge/metric";
+import { judgeAgeQuery, JUDGE_QUERIES } from "../../components/rollout/core/judge/metric";
 import { DEFAULT_SUCCESS_RATE_QUERY, renderQuery } from "../../components/rollout/core/queries";
 import { resolveSpec } from "../../components/rollout/core/spec";
 import { Clock, RolloutResult } from "../../components/rollout/core/types";
@@ -517,10 +517,11 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
             result.measurements.map((m) => [m.metric, m.phase, m.query]),
             [["judge", "Error", judgeQueries.join(" ; ")]],
         );
-        // One request per query: a query that used up its time is not tried again.
+        // One request per query: a query that used up its time is not tried again. Beside the
+        // four counters, the age of their latest sample (answered).
         assert.deepStrictEqual(
             prom.received.map((r) => r.query),
-            judgeQueries,
+            [...judgeQueries, renderQuery(judgeAgeQuery("ingress-nginx"), { ...ARGS, window: "" })],
         );
     });
 });

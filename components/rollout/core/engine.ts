@@ -2,6 +2,7 @@
 // canary first), wait or analyse, and finally promote or abort. It talks only to the ports in
 // types.ts and reads time from the injected clock, so it is pure with respect to the world.
 import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
+import { MeasurementSchedule } from "./measurementSchedule";
 import { rolloutTag } from "./names";
 import { canaryReplicas, describeStep } from "./plan";
 import {
@@ -78,7 +79,7 @@ class Run {
     private readonly tag: string;
     private readonly measurements: Measurement[] = [];
     private readonly steps: StepRecord[] = [];
-    private readonly nextAt = new Map<Metric, number>();
+    private readonly schedule: MeasurementSchedule;
     private weight = 0;
     private trafficStart?: number;
     /** The weights set since traffic started, for the metrics (MeasureContext.weights). */
@@ -92,6 +93,7 @@ class Run {
         this.start = ports.clock.now();
         this.deadline = this.start + plan.deadlineSeconds * 1000;
         this.tag = rolloutTag(plan.app);
+        this.schedule = new MeasurementSchedule(plan.metrics);
     }
 
     async execute(): Promise<RolloutResult> {
@@ -210,9 +212,7 @@ class Run {
             this.weight = step.setWeight;
             if (this.weight > 0 && this.trafficStart === undefined) {
                 this.trafficStart = this.ports.clock.now();
-                for (const m of this.plan.metrics) {
-                    this.nextAt.set(m, this.trafficStart + m.initialDelaySeconds * 1000);
-                }
+                this.schedule.start(this.trafficStart);
             }
             if (this.trafficStart !== undefined) {
                 this.weights.push({ atSeconds: this.trafficSeconds(), weight: this.weight });
@@ -222,8 +222,12 @@ class Run {
         this.report(`${label} at weight ${this.weight}%`);
         if ("pause" in step) {
             const end = this.ports.clock.now() + step.pause.durationSeconds * 1000;
+            // A measurement due when an analysis step starts is taken in it, not sooner.
+            const next = this.plan.steps.slice(this.index + 1).find((s) => !("setWeight" in s));
+            this.schedule.hold(next && "analysis" in next ? end : undefined);
             return this.measureUntil(() => this.ports.clock.now() >= end, end);
         }
+        this.schedule.hold(undefined);
         if (this.plan.metrics.length === 0) {
             throw new Abort(`${this.where()} is an analysis step, but no metric is configured`);
         }
@@ -248,20 +252,15 @@ class Run {
             }
             this.checkDeadline();
             const now = clock.now();
-            const due = this.plan.metrics.filter((m) => (this.nextAt.get(m) ?? Infinity) <= now);
+            const due = this.schedule.due(now);
             for (const metric of due) {
                 await this.measure(metric);
-                const next = this.nextAt.get(metric)! + metric.intervalSeconds * 1000;
-                this.nextAt.set(metric, Math.max(next, clock.now()));
+                this.schedule.measured(metric, clock.now());
             }
             if (due.length > 0) {
                 continue;
             }
-            const wake = Math.min(
-                this.deadline,
-                until ?? Infinity,
-                ...this.plan.metrics.map((m) => this.nextAt.get(m) ?? Infinity),
-            );
+            const wake = Math.min(this.deadline, until ?? Infinity, this.schedule.next());
             if (wake === Infinity) {
                 throw new Abort(
                     `${this.where()} waits for measurements, but no metric is scheduled`,

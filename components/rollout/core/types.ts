@@ -113,6 +113,14 @@ export interface Metric {
     initialDelaySeconds: number;
     limits: MetricLimits;
     measure(ctx: MeasureContext): Promise<MeasurementResult>;
+    /**
+     * Optional: when the next measurement is worth taking, given that the schedule has it at
+     * `dueSeconds` (both on the canaryTrafficSeconds clock), e.g. just after the scrape that a
+     * reading at `dueSeconds` would see, which gives the same data sooner. The engine takes it
+     * only when it is earlier than `dueSeconds`, never before now, and not for a measurement due
+     * when an analysis step starts (which needs its own). The next stays due by the interval.
+     */
+    nextReadingSeconds?(dueSeconds: number): number;
 }
 
 export interface StepRecord {

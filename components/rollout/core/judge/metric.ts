@@ -12,6 +12,7 @@ import {
     WeightChange,
 } from "../types";
 import { Counts, KEYS, ZERO } from "./counts";
+import { nextReading, NO_SCRAPES, observe } from "./schedule";
 import {
     bounds,
     checkParams,
@@ -43,20 +44,51 @@ const COUNTERS: Record<
     },
 };
 
+/** A router's counter of requests to a Service (`service` or `stableService`), or of failures. */
+function counter(router: RouterKind, service: string, failed = false): string {
+    const { series, svc, status } = COUNTERS[router] ?? COUNTERS[ROUTER_DEFAULTS.kind];
+    const failures = failed ? `,${status}=~"{{args.failureStatus}}"` : "";
+    return `${series}{${svc(service)}${failures}}`;
+}
+
 /** The four counters of a router, as query templates: their values at the latest scrape. */
 export function judgeQueries(router: RouterKind): Record<keyof Counts, string> {
-    const { series, svc, status } = COUNTERS[router] ?? COUNTERS[ROUTER_DEFAULTS.kind];
-    const failed = `${status}=~"{{args.failureStatus}}"`;
     return {
-        canaryRequests: `sum(${series}{${svc("service")}})`,
-        canaryFailures: `sum(${series}{${svc("service")},${failed}})`,
-        stableRequests: `sum(${series}{${svc("stableService")}})`,
-        stableFailures: `sum(${series}{${svc("stableService")},${failed}})`,
+        canaryRequests: `sum(${counter(router, "service")})`,
+        canaryFailures: `sum(${counter(router, "service", true)})`,
+        stableRequests: `sum(${counter(router, "stableService")})`,
+        stableFailures: `sum(${counter(router, "stableService", true)})`,
     };
 }
 
 /** The default router's (ingress-nginx) counters. */
 export const JUDGE_QUERIES = judgeQueries(ROUTER_DEFAULTS.kind);
+
+/**
+ * How old a router's counters' latest sample is, by Prometheus' own clock (`time()` and the
+ * samples' timestamps, so no clock of ours is compared with it): seconds since the scrape the
+ * readings come from. Stable's series, which exist before the canary's; one scrape writes both.
+ */
+export function judgeAgeQuery(router: RouterKind): string {
+    return `time() - max(timestamp(${counter(router, "stableService")}))`;
+}
+
+/** The age of the latest sample (judgeAgeQuery's answer), or undefined without one. */
+async function sampleAge(
+    source: MetricsSource,
+    query: string,
+    ctx: MeasureContext,
+): Promise<number | undefined> {
+    try {
+        const { values } = await source.query(query, { timeoutMs: ctx.timeLeftMs });
+        return values.length === 1 && Number.isFinite(values[0])
+            ? Math.max(0, values[0])
+            : undefined;
+    } catch {
+        // The schedule and the intervals' lengths fall back to the readings' own times.
+        return undefined;
+    }
+}
 
 /**
  * Waiting is Inconclusive, and must not abort: with 1% errors at 2 requests/s a gate needs most
@@ -163,7 +195,8 @@ export function judgeMetric(
     const params: SequentialParams = judge;
     checkParams(params);
     const { scrapeIntervalSeconds, deadlineSeconds, router, ...base } = args;
-    const templates = judgeQueries(router ?? ROUTER_DEFAULTS.kind);
+    const kind = router ?? ROUTER_DEFAULTS.kind;
+    const templates = judgeQueries(kind);
     // The most intervals a run can have: the floor's depth (sequential.ts floor).
     const horizonIntervals = Math.ceil(deadlineSeconds / judge.intervalSeconds) + 1;
     const { rejectAbove, acceptAbove } = bounds(params);
@@ -174,9 +207,13 @@ export function judgeMetric(
     // The queries have no window: renderQuery only fills the names they use.
     const queries = KEYS.map((k) => renderQuery(templates[k], { ...base, window: "" }));
     const query = queries.join(" ; ");
+    const ageQuery = renderQuery(judgeAgeQuery(kind), { ...base, window: "" });
     let state = initialState();
-    // When the reading that set the current baseline was taken (canary traffic seconds).
+    // When the reading that set the current baseline was taken, and the time of its sample
+    // (canary traffic seconds; undefined when Prometheus did not say).
     let baseAt = 0;
+    let baseSample: number | undefined;
+    let scrapes = NO_SCRAPES;
     return {
         name: "judge",
         intervalSeconds: judge.intervalSeconds,
@@ -186,10 +223,18 @@ export function judgeMetric(
             inconclusiveLimit: JUDGE_INCONCLUSIVE_LIMIT,
             consecutiveErrorLimit: DEFAULT_LIMITS.consecutiveErrorLimit,
         },
+        nextReadingSeconds(dueSeconds: number): number {
+            return nextReading(scrapes, dueSeconds, scrapeIntervalSeconds);
+        },
         async measure(ctx: MeasureContext): Promise<MeasurementResult> {
             const at = ctx.canaryTrafficSeconds;
             // No reading on an Error: the state is untouched, the next counts from the last.
-            const results = await queryWithin(source, queries, ctx, query);
+            const [results, age] = await Promise.all([
+                queryWithin(source, queries, ctx, query),
+                sampleAge(source, ageQuery, ctx),
+            ]);
+            scrapes = observe(scrapes, at, age, scrapeIntervalSeconds);
+            const { sample } = scrapes;
             if (!Array.isArray(results)) {
                 return results;
             }
@@ -198,16 +243,23 @@ export function judgeMetric(
             KEYS.forEach((k, i) => {
                 reading[k] = valueOf(results[i], before.base?.[k]);
             });
+            // The interval's length: between its two samples when Prometheus gave their times
+            // (the counts are exactly the requests between them), else between the readings.
+            const sampled = sample !== undefined && baseSample !== undefined;
             const timing = {
-                seconds: at - baseAt,
+                seconds: sampled ? sample - baseSample! : at - baseAt,
                 scrapeSeconds: scrapeIntervalSeconds,
                 horizonIntervals,
             };
-            // The interval's counts come from scrapes in (baseAt - scrape interval, at].
-            const during = weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
+            // The interval's counts are the requests between its samples; without their times,
+            // from scrapes in (baseAt - scrape interval, at].
+            const during = sampled
+                ? weightsDuring(ctx.weights, baseSample!, sample)
+                : weightsDuring(ctx.weights, baseAt - scrapeIntervalSeconds, at);
             state = update(state, reading, params, timing);
             if (state.base !== before.base) {
                 baseAt = at;
+                baseSample = sample;
             }
             const d = decide(state, params);
             const c = d.counts;

@@ -130,6 +130,62 @@ describe("the judge's queries against a real Prometheus", function () {
         return m.measure(ctx(seconds));
     }
 
+    /** The time (s) of each replica's latest sample of stable's series, from the raw samples. */
+    async function latestSamples(): Promise<number[]> {
+        const q = encodeURIComponent(
+            'nginx_ingress_controller_requests{namespace="demo",service="demo-stable"}[10s]',
+        );
+        const body = (await (await fetch(`${prom.url}/api/v1/query?query=${q}`)).json()) as {
+            data: { result: { metric: { instance: string }; values: [number, string][] }[] };
+        };
+        const latest = new Map<string, number>();
+        for (const s of body.data.result) {
+            const t = s.values[s.values.length - 1][0];
+            latest.set(s.metric.instance, Math.max(t, latest.get(s.metric.instance) ?? 0));
+        }
+        return [...latest.values()];
+    }
+
+    /** A time difference on the 1-second cycle of the scrapes, in [0, 1). */
+    const cycle = (d: number) => ((d % 1) + 1) % 1;
+    /** How far apart two times are on that cycle. */
+    const apart = (x: number, y: number) => Math.min(cycle(x - y), 1 - cycle(x - y));
+
+    it("reads the time of the counters' latest scrape from Prometheus, and schedules its next reading just after a scrape", async () => {
+        const m = judgeMetric(JUDGE, ARGS, source);
+        await scraped();
+        // The judge's clock starts now: canary traffic seconds = wall-clock seconds - t0.
+        const t0 = Date.now() / 1000;
+        // Read when the time is at least 0.25s away from either replica's scrape phase, so a
+        // `timestamp()` that gave the evaluation time instead of the sample's would show.
+        for (;;) {
+            const phases = await latestSamples();
+            if (phases.every((p) => apart(Date.now() / 1000, p) >= 0.25)) {
+                break;
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        const at = Date.now() / 1000 - t0;
+        await m.measure(ctx(at));
+        // The queries were evaluated up to this long after `at`: the judge's sample time is a
+        // scrape's time less at most that.
+        const took = Date.now() / 1000 - t0 - at;
+        // Due 5s later: the judge reads 1s (the margin) after the last scrape before then.
+        const next = m.nextReadingSeconds!(at + 5);
+        assert.ok(next > at + 4 && next <= at + 5, `${next} not in (${at + 4}, ${at + 5}]`);
+        const sample = next - 1;
+        // Not the evaluation time: the latest scrape was at least 0.25s before `at`.
+        assert.ok(cycle(at - sample) >= 0.2, `sample ${sample} at ${at}`);
+        const phases = await latestSamples();
+        assert.ok(
+            phases.some(
+                (p) => cycle(p - t0 - sample) <= took + 0.02 || cycle(p - t0 - sample) >= 0.98,
+            ),
+            `the judge's sample time ${sample + t0} is not a scrape's (${phases.join(", ")}; ` +
+                `the queries took ${took}s)`,
+        );
+    });
+
     it("sums both replicas' label sets for each Service, and a failure series that first appears mid-run counts from 0", async () => {
         const m = judgeMetric(JUDGE, ARGS, source);
         const baseline = await measure(m, 0);

@@ -195,6 +195,35 @@ describe("rollout/engine", () => {
             [25],
         );
     });
+
+    it("takes a measurement sooner when the metric asks for it, never later than its interval, before now, or before an analysis step it is due in", async () => {
+        const due: number[] = [];
+        // Asks for 3.5s before the schedule, then 5s after it, then a time long past, then 3.5s
+        // before again.
+        const wishes = [(d: number) => d - 3.5, (d: number) => d + 5, (d: number) => d - 100];
+        const metric = {
+            ...scriptedMetric(["Successful"], {}, 10),
+            nextReadingSeconds(d: number) {
+                due.push(d);
+                return (wishes[due.length - 1] ?? wishes[0])(d);
+            },
+        };
+        const steps = stepsOf([
+            { setWeight: 50 },
+            { pause: { duration: "40s" } },
+            { analysis: {} },
+        ]);
+        const { run } = setup(metric, { steps });
+        const r = await run();
+        // Every 10s by the interval, whenever the one before was taken: due at 10 -> 6.5; at 20
+        // (asks for 25) -> 20; at 30 (asks for -70) -> now, 20; at 40, when the analysis step
+        // starts, it is not asked: 40.
+        assert.deepStrictEqual(
+            r.measurements.map((m) => m.atSeconds),
+            [0, 6.5, 20, 20, 40],
+        );
+        assert.deepStrictEqual(due, [10, 20, 30, 50]);
+    });
 });
 
 describe("rollout/engine with the shipped default metric", () => {

@@ -536,6 +536,9 @@ const Q = {
         'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-stable",status=~"5.."})',
 };
 
+const AGE_QUERY =
+    'time() - max(timestamp(nginx_ingress_controller_requests{namespace="demo",service="demo-stable"}))';
+
 const ROLL_BACK =
     "roll back when ln e >= 5.3: the canary's error rate is more than 0.01 above stable's (a " +
     "canary within it is rolled back with probability <= 0.005)";
@@ -545,11 +548,16 @@ class FakeCounters implements MetricsSource {
     queries: string[] = [];
     options: (QueryOptions | undefined)[] = [];
     counters: Partial<Record<keyof Counts, number>> = {};
+    /** The age of the latest sample (AGE_QUERY), seconds; undefined is an empty vector. */
+    age?: number;
     /** Thrown by the query of this counter, when set. */
     failing?: { key: keyof Counts; error: Error };
     async query(promql: string, options?: QueryOptions): Promise<QueryResult> {
         this.queries.push(promql);
         this.options.push(options);
+        if (promql === AGE_QUERY) {
+            return { values: this.age === undefined ? [] : [this.age] };
+        }
         const key = (Object.keys(Q) as (keyof Counts)[]).find((k) => Q[k] === promql);
         if (!key) {
             throw new Error(`Mock not implemented: ${promql}`);
@@ -599,11 +607,13 @@ describe("rollout/judge judgeMetric", () => {
         src.counters = { stableRequests: 1_000_000, stableFailures: 10_000 };
         const m = judgeMetric(JUDGE, ARGS, src);
         const r = await m.measure(ctx(0));
+        // Beside them, the age of their latest sample, for the schedule only.
         assert.deepStrictEqual(src.queries, [
             Q.canaryRequests,
             Q.canaryFailures,
             Q.stableRequests,
             Q.stableFailures,
+            AGE_QUERY,
         ]);
         assert.deepStrictEqual(r, {
             phase: "Inconclusive",
@@ -619,10 +629,10 @@ describe("rollout/judge judgeMetric", () => {
         });
     });
 
-    it("sends its four queries with the time left before the deadline", async () => {
+    it("sends its queries with the time left before the deadline", async () => {
         const src = new FakeCounters();
         await judgeMetric(JUDGE, ARGS, src).measure({ ...ctx(0), timeLeftMs: 4321 });
-        assert.deepStrictEqual(src.options, Array(4).fill({ timeoutMs: 4321 }));
+        assert.deepStrictEqual(src.options, Array(5).fill({ timeoutMs: 4321 }));
     });
 
     it("a source's error is an Error measurement that keeps its queries; the next reading counts from the last", async () => {

@@ -1,9 +1,18 @@
 // The `router` key (core/spec/router.ts), each router's default queries and the judge's counters.
 import * as assert from "assert";
 import { validateConfig } from "../../../../../components/config";
-import { judgeMetric, judgeQueries } from "../../../../../components/rollout/core/judge/metric";
+import {
+    judgeAgeQuery,
+    judgeMetric,
+    judgeQueries,
+} from "../../../../../components/rollout/core/judge/metric";
 import { ROUTER_QUERIES } from "../../../../../components/rollout/core/queries";
-import { resolveRouter, SPEC_DEFAULTS } from "../../../../../components/rollout/core/spec";
+import {
+    resolveRouter,
+    ROUTER_KINDS,
+    type RouterKind,
+    SPEC_DEFAULTS,
+} from "../../../../../components/rollout/core/spec";
 import { resolveSpec } from "../../../../../components/rollout/core/spec";
 import { DEMO_ARGS } from "../../../../support/queryArgs";
 
@@ -178,32 +187,50 @@ describe("router: default queries and the judge's counters", () => {
         });
     });
 
-    it("the judge sends the Istio queries, rendered, when its router is gateway-api", async () => {
-        const sent: string[] = [];
-        const judge = judgeMetric(
-            { ...SPEC_DEFAULTS.judge, intervalSeconds: 15 },
-            {
-                ...DEMO_ARGS,
-                scrapeIntervalSeconds: 15,
-                deadlineSeconds: 600,
-                router: "gateway-api",
-            },
-            {
-                query: async (q) => {
-                    sent.push(q);
-                    return { values: [1] };
-                },
-            },
+    it("the age of the judge's latest sample: the stable Service's series of each router", () => {
+        assert.strictEqual(
+            judgeAgeQuery("ingress-nginx"),
+            'time() - max(timestamp(nginx_ingress_controller_requests{namespace="{{args.namespace}}",service="{{args.stableService}}"}))',
         );
-        await judge.measure({ stepIndex: 0, weight: 20, canaryTrafficSeconds: 0, weights: [] });
-        const sel = (svc: string) =>
-            `reporter="source",destination_service_namespace="${DEMO_ARGS.namespace}",destination_service_name="${svc}"`;
-        const failed = `response_code=~"${DEMO_ARGS.failureStatus}"`;
-        assert.deepStrictEqual(sent, [
-            `sum(istio_requests_total{${sel(DEMO_ARGS.service)}})`,
-            `sum(istio_requests_total{${sel(DEMO_ARGS.service)},${failed}})`,
-            `sum(istio_requests_total{${sel(DEMO_ARGS.stableService)}})`,
-            `sum(istio_requests_total{${sel(DEMO_ARGS.stableService)},${failed}})`,
-        ]);
+        assert.strictEqual(
+            judgeAgeQuery("gateway-api"),
+            'time() - max(timestamp(istio_requests_total{reporter="source",destination_service_namespace="{{args.namespace}}",destination_service_name="{{args.stableService}}"}))',
+        );
     });
+
+    /** The queries the judge sends, rendered for the demo app: the four counters, then their age. */
+    const SENT: Record<RouterKind, string[]> = {
+        "ingress-nginx": [
+            'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-canary"})',
+            'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-canary",status=~"5.."})',
+            'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-stable"})',
+            'sum(nginx_ingress_controller_requests{namespace="demo",service="demo-stable",status=~"5.."})',
+            'time() - max(timestamp(nginx_ingress_controller_requests{namespace="demo",service="demo-stable"}))',
+        ],
+        "gateway-api": [
+            'sum(istio_requests_total{reporter="source",destination_service_namespace="demo",destination_service_name="demo-canary"})',
+            'sum(istio_requests_total{reporter="source",destination_service_namespace="demo",destination_service_name="demo-canary",response_code=~"5.."})',
+            'sum(istio_requests_total{reporter="source",destination_service_namespace="demo",destination_service_name="demo-stable"})',
+            'sum(istio_requests_total{reporter="source",destination_service_namespace="demo",destination_service_name="demo-stable",response_code=~"5.."})',
+            'time() - max(timestamp(istio_requests_total{reporter="source",destination_service_namespace="demo",destination_service_name="demo-stable"}))',
+        ],
+    };
+    for (const router of ROUTER_KINDS) {
+        it(`the judge sends its router's queries, rendered: ${router}`, async () => {
+            const sent: string[] = [];
+            const judge = judgeMetric(
+                { ...SPEC_DEFAULTS.judge, intervalSeconds: 15 },
+                { ...DEMO_ARGS, scrapeIntervalSeconds: 15, deadlineSeconds: 600, router },
+                {
+                    query: async (q) => {
+                        sent.push(q);
+                        return { values: [1] };
+                    },
+                },
+            );
+            const ctx = { stepIndex: 0, weight: 20, canaryTrafficSeconds: 0, weights: [] };
+            await judge.measure(ctx);
+            assert.deepStrictEqual(sent, SENT[router]);
+        });
+    }
 });
