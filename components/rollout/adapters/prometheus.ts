@@ -241,6 +241,7 @@ export function readAnswer(parsed: unknown): QueryResult {
         status?: unknown;
         errorType?: unknown;
         error?: unknown;
+        warnings?: unknown;
         data?: { resultType?: unknown; result?: unknown };
     };
     if (answer.status === "error") {
@@ -251,6 +252,14 @@ export function readAnswer(parsed: unknown): QueryResult {
     if (answer.status !== "success" || !answer.data || typeof answer.data !== "object") {
         throw new PrometheusFault(
             `the answer is not a Prometheus query result (no "status": "success" with "data"): ${show(parsed)}`,
+        );
+    }
+    // Warnings say the data may be partial (a remote read or a store that failed): a success
+    // rate over part of the failures would be measured as healthy. Infos are only hints.
+    const { warnings } = answer;
+    if (warnings !== undefined && !(Array.isArray(warnings) && warnings.length === 0)) {
+        throw new PrometheusFault(
+            `Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ${show(warnings)}; fix what it warns of, a partial answer is not measured`,
         );
     }
     const { resultType, result } = answer.data;
@@ -275,7 +284,8 @@ const RESULT_TYPES = new Map([
 /** One series' value: Prometheus writes floats as strings, with +Inf, -Inf and NaN by name. */
 function sampleValue(series: unknown): number {
     const value = (series as { value?: unknown })?.value;
-    const text = Array.isArray(value) && value.length === 2 ? value[1] : undefined;
+    const timed = Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]);
+    const text = timed ? value[1] : undefined;
     if (typeof text !== "string") {
         throw new PrometheusFault(
             `a series of the answer has no [time, "value"] sample: ${show(series)}`,

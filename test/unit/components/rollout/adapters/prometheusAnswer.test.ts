@@ -34,6 +34,13 @@ describe("adapters/prometheus readAnswer", () => {
         ]);
     });
 
+    it("a number past a double's range is an infinity, and infos are not warnings", () => {
+        // +Inf is outside every metric's range: an Error (test/faults/prometheus.test.ts "+Inf").
+        const answer = { ...vector(sample("1e309"), sample("-1e309")), infos: ["PromQL info"] };
+        assert.deepStrictEqual(readAnswer(answer), { values: [Infinity, -Infinity] });
+        assert.deepStrictEqual(readAnswer({ ...vector(), warnings: [] }), { values: [] });
+    });
+
     it("an empty vector is no values", () => {
         assert.deepStrictEqual(readAnswer(vector()), { values: [] });
     });
@@ -73,6 +80,21 @@ describe("adapters/prometheus readAnswer", () => {
             "a number, not a string",
             vector(sample(0.99)),
             'a series of the answer has no [time, "value"] sample: {"metric":{"service":"demo-canary"},"value":[1700000000,0.99]}',
+        ],
+        [
+            "a sample time that is not a number",
+            vector({ metric: {}, value: ["soon", "0.99"] }),
+            'a series of the answer has no [time, "value"] sample: {"metric":{},"value":["soon","0.99"]}',
+        ],
+        [
+            "a sample without a time",
+            vector({ metric: {}, value: [null, "0.99"] }),
+            'a series of the answer has no [time, "value"] sample: {"metric":{},"value":[null,"0.99"]}',
+        ],
+        [
+            "a success with warnings (a partial answer)",
+            { ...vector(sample("0.99")), warnings: ["remote read: store eu-1 unavailable"] },
+            'Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ["remote read: store eu-1 unavailable"]; fix what it warns of, a partial answer is not measured',
         ],
         ["a word", vector(sample("high")), 'a series\' value "high" is not a number'],
         ["hex", vector(sample("0x10")), 'a series\' value "0x10" is not a number'],
