@@ -255,8 +255,12 @@ export function readAnswer(parsed: unknown): QueryResult {
         );
     }
     // Warnings say the data may be partial (a remote read or a store that failed): a success
-    // rate over part of the failures would be measured as healthy. Infos are only hints.
-    const { warnings } = answer;
+    // rate over part of the failures would be measured as healthy. Infos are only hints; before
+    // Prometheus 2.54 (and in Thanos) they came among the warnings, prefixed "PromQL info:"
+    // (rate() over a counter whose name does not end in _total, as ingress-nginx's).
+    const warnings = Array.isArray(answer.warnings)
+        ? answer.warnings.filter((w) => !(typeof w === "string" && w.startsWith(PROMQL_INFO)))
+        : answer.warnings;
     if (warnings !== undefined && !(Array.isArray(warnings) && warnings.length === 0)) {
         throw new PrometheusFault(
             `Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ${show(warnings)}; fix what it warns of, a partial answer is not measured`,
@@ -274,6 +278,9 @@ export function readAnswer(parsed: unknown): QueryResult {
     }
     return { values: result.map((s) => sampleValue(s)) };
 }
+
+/** How Prometheus before 2.54 and Thanos mark an info-level annotation among the warnings. */
+const PROMQL_INFO = "PromQL info:";
 
 const RESULT_TYPES = new Map([
     ["matrix", "a matrix (a range vector: drop the trailing [range], or wrap it in rate())"],
