@@ -3,7 +3,8 @@
 // whole must be true or false and must depend on the result (over every number, and over the
 // metric's range). "Depends" is decided by evaluating the condition over intervals: a known
 // boolean for an interval of results means the same value for every result in it, e.g. over
-// [0, 1] `result[0] >= 0` is always true while `result * 100 >= 95` depends.
+// [0, 1] `result[0] >= 0` is always true while `result * 100 >= 95` depends; where intervals
+// cannot tell, on results tried one by one (sameOnEvery).
 import jsep from "jsep";
 import { show } from "./resources";
 
@@ -127,7 +128,96 @@ function constant(ast: Node, range: Range): boolean | undefined {
     if (!("bool" in v)) {
         throw new Refused(`is a number, not true or false; ${EXAMPLE}`);
     }
-    return v.bool;
+    return v.bool ?? sameOnEvery(ast, range);
+}
+
+// Where the intervals cannot tell (they forget that both sides hold the same result, so
+// `result == result` or `result < 0.5 || result >= 0.5` would pass), results tried one by one:
+// the condition depends on the result only when one makes it true and another false. The same
+// results as the engine's (components/rollout/core/condition.ts resultsTried).
+const GRID_STEPS = 1024;
+const SPREAD = [0, ...Array.from({ length: 19 }, (_, i) => 10 ** (i - 9))].flatMap((x) => [x, -x]);
+
+function sameOnEvery(ast: Node, [lo, hi]: Range): boolean | undefined {
+    const points =
+        Number.isFinite(lo) && Number.isFinite(hi)
+            ? Array.from({ length: GRID_STEPS + 1 }, (_, i) => lo + ((hi - lo) * i) / GRID_STEPS)
+            : [...SPREAD];
+    for (const n of literals(ast)) {
+        const d = Math.max(Math.abs(n), 1) * 1e-9;
+        points.push(n - d, n, n + d, -n - d, -n, -n + d);
+    }
+    const seen = new Set(
+        points.filter((x) => Number.isFinite(x) && x >= lo && x <= hi).map((x) => at(ast, x)),
+    );
+    return seen.size === 1 ? ([...seen][0] as boolean) : undefined;
+}
+
+function literals(node: Node): number[] {
+    switch (node.type) {
+        case "Literal":
+            return typeof node.value === "number" ? [node.value] : [];
+        case "UnaryExpression":
+            return literals(node.argument as Node);
+        case "BinaryExpression":
+            return [...literals(node.left as Node), ...literals(node.right as Node)];
+        case "CallExpression":
+            return literals((node.arguments as Node[])[0]);
+        default:
+            return [];
+    }
+}
+
+/** A checked (well-typed) condition's value for one result. */
+function at(node: Node, x: number): number | boolean {
+    switch (node.type) {
+        case "Literal":
+            return node.value as number | boolean;
+        case "Identifier":
+            return node.name === "result" ? x : node.name === "true";
+        case "MemberExpression":
+            return x;
+        case "UnaryExpression": {
+            const v = at(node.argument as Node, x);
+            return node.operator === "!" ? !v : -(v as number);
+        }
+        case "CallExpression": {
+            const v = at((node.arguments as Node[])[0], x) as number;
+            const name = String((node.callee as Node).name);
+            return name === "len"
+                ? 1
+                : name === "isNaN"
+                  ? Number.isNaN(v)
+                  : name === "isInf"
+                    ? !Number.isFinite(v) && !Number.isNaN(v)
+                    : name === "abs"
+                      ? Math.abs(v)
+                      : v;
+        }
+        default: {
+            const op = node.operator as string;
+            const l = at(node.left as Node, x);
+            if (op === "&&" || op === "||") {
+                return op === "&&"
+                    ? l && at(node.right as Node, x)
+                    : l || at(node.right as Node, x);
+            }
+            const [a, b] = [l as number, at(node.right as Node, x) as number];
+            const ops: Record<string, () => number | boolean> = {
+                "<": () => a < b,
+                "<=": () => a <= b,
+                ">": () => a > b,
+                ">=": () => a >= b,
+                "==": () => a === b,
+                "!=": () => a !== b,
+                "+": () => a + b,
+                "-": () => a - b,
+                "*": () => a * b,
+                "/": () => a / b,
+            };
+            return ops[op]();
+        }
+    }
 }
 
 const ANY: Value = { lo: -Infinity, hi: Infinity };

@@ -299,6 +299,18 @@ describe("faults: a misbehaving Prometheus never promotes a canary", function ()
             () => errors(failed(`: Prometheus answered a string, ${NOT_VECTOR}`)),
         ],
         [
+            "a success with warnings (a partial answer)",
+            rate(
+                '{"status":"success","warnings":["remote read: store eu-1 unavailable"],"data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"0.99"]}]}}',
+            ),
+            () =>
+                errors(
+                    failed(
+                        ': Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ["remote read: store eu-1 unavailable"]; fix what it warns of, a partial answer is not measured',
+                    ),
+                ),
+        ],
+        [
             "HTML body",
             always({
                 status: 200,

@@ -241,6 +241,7 @@ export function readAnswer(parsed: unknown): QueryResult {
         status?: unknown;
         errorType?: unknown;
         error?: unknown;
+        warnings?: unknown;
         data?: { resultType?: unknown; result?: unknown };
     };
     if (answer.status === "error") {
@@ -251,6 +252,18 @@ export function readAnswer(parsed: unknown): QueryResult {
     if (answer.status !== "success" || !answer.data || typeof answer.data !== "object") {
         throw new PrometheusFault(
             `the answer is not a Prometheus query result (no "status": "success" with "data"): ${show(parsed)}`,
+        );
+    }
+    // Warnings say the data may be partial (a remote read or a store that failed): a success
+    // rate over part of the failures would be measured as healthy. Infos are only hints; before
+    // Prometheus 2.54 (and in Thanos) they came among the warnings, prefixed "PromQL info:"
+    // (rate() over a counter whose name does not end in _total, as ingress-nginx's).
+    const warnings = Array.isArray(answer.warnings)
+        ? answer.warnings.filter((w) => !(typeof w === "string" && w.startsWith(PROMQL_INFO)))
+        : answer.warnings;
+    if (warnings !== undefined && !(Array.isArray(warnings) && warnings.length === 0)) {
+        throw new PrometheusFault(
+            `Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ${show(warnings)}; fix what it warns of, a partial answer is not measured`,
         );
     }
     const { resultType, result } = answer.data;
@@ -266,6 +279,9 @@ export function readAnswer(parsed: unknown): QueryResult {
     return { values: result.map((s) => sampleValue(s)) };
 }
 
+/** How Prometheus before 2.54 and Thanos mark an info-level annotation among the warnings. */
+const PROMQL_INFO = "PromQL info:";
+
 const RESULT_TYPES = new Map([
     ["matrix", "a matrix (a range vector: drop the trailing [range], or wrap it in rate())"],
     ["scalar", "a scalar (drop scalar(...))"],
@@ -275,7 +291,8 @@ const RESULT_TYPES = new Map([
 /** One series' value: Prometheus writes floats as strings, with +Inf, -Inf and NaN by name. */
 function sampleValue(series: unknown): number {
     const value = (series as { value?: unknown })?.value;
-    const text = Array.isArray(value) && value.length === 2 ? value[1] : undefined;
+    const timed = Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]);
+    const text = timed ? value[1] : undefined;
     if (typeof text !== "string") {
         throw new PrometheusFault(
             `a series of the answer has no [time, "value"] sample: ${show(series)}`,

@@ -6,8 +6,9 @@
 //
 // A metric's query returns exactly one series (metrics.ts), so `result` is one number and
 // `result[0]` is the same number. Before a condition is accepted it is also evaluated over
-// intervals: a condition whose value is the same for every possible result (`true`, `1 > 0`,
-// `result[0] >= 0 || true`) does not measure the canary and is refused.
+// intervals, then on results tried one by one: a condition whose value is the same for every
+// possible result (`true`, `1 > 0`, `result[0] >= 0 || true`, `result == result`) does not
+// measure the canary and is refused.
 import jsep from "jsep";
 import { cut, MAX_SHOWN_CHARS, show } from "./check";
 
@@ -78,7 +79,7 @@ export function parseCondition(source: string): Condition {
                 `${show(source)} is a number, not true or false; compare it with a limit, e.g. "result[0] >= 0.95"`,
             );
         }
-        return v.value;
+        return v.value ?? sameOnEvery(ast, range);
     };
     const always = constantOver([-Infinity, Infinity]);
     if (always !== undefined) {
@@ -294,6 +295,58 @@ function arithmetic(op: string, a: Interval, b: Interval): Abstract {
             return q.some(Number.isNaN) ? ANY : num(Math.min(...q), Math.max(...q));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the intervals cannot tell: results tried one by one. Intervals lose that both sides hold
+// the same result, so `result == result`, `result - result == 0`, `result < 0.5 || result >= 0.5`
+// and `result < 1/0` would pass as depending on it while every measurement passes. A condition
+// depends on the result only when some result tried makes it true and another makes it false.
+
+/** Evenly spaced results tried in a bounded range: every 0.001 of a success rate's [0, 1]. */
+export const GRID_STEPS = 1024;
+
+/** Results tried in an unbounded range: 0 and ±10^k, k from -9 to 9. */
+const SPREAD = [0, ...Array.from({ length: 19 }, (_, i) => 10 ** (i - 9))].flatMap((x) => [x, -x]);
+
+/**
+ * The results tried: the range's ends, GRID_STEPS + 1 points across a bounded range (SPREAD in an
+ * unbounded one), and each number the condition names, with its sign flipped, and ±1e-9 of it
+ * (relative above 1), where a comparison with it changes.
+ */
+export function resultsTried(numbers: number[], range: ValueRange): number[] {
+    const [lo, hi] = range;
+    const spread = Number.isFinite(lo) && Number.isFinite(hi);
+    const points = spread
+        ? Array.from({ length: GRID_STEPS + 1 }, (_, i) => lo + ((hi - lo) * i) / GRID_STEPS)
+        : [...SPREAD];
+    for (const n of numbers) {
+        const d = Math.max(Math.abs(n), 1) * 1e-9;
+        points.push(n - d, n, n + d, -n - d, -n, -n + d);
+    }
+    return points.filter((x) => Number.isFinite(x) && x >= lo && x <= hi);
+}
+
+/** The numbers a condition names. */
+function literals(node: Node): number[] {
+    switch (node.type) {
+        case "Literal":
+            return typeof node.value === "number" ? [node.value] : [];
+        case "UnaryExpression":
+            return literals(node.argument as Node);
+        case "BinaryExpression":
+            return [...literals(node.left as Node), ...literals(node.right as Node)];
+        case "CallExpression":
+            return literals((node.arguments as Node[])[0]);
+        default:
+            return [];
+    }
+}
+
+/** The condition's value when it is the same for every result tried, else undefined. */
+function sameOnEvery(ast: Node, range: ValueRange): boolean | undefined {
+    const seen = new Set(resultsTried(literals(ast), range).map((x) => truth(evaluate(ast, x))));
+    return seen.size === 1 ? [...seen][0] : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,10 +43,20 @@ describe("policy analysis-conditions", () => {
         );
     });
 
+    it("reports a condition that is always true though intervals cannot tell (as the engine does)", async () => {
+        for (const condition of ["result[0] == result[0]", "result < 0.5 || result >= 0.5"]) {
+            const r = withCondition("successCondition", condition);
+            assertViolations(await runResourcePolicy(policy, r), [
+                `${S}: its successCondition ${JSON.stringify(condition)} does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95". ${FIX("successCondition")}`,
+            ]);
+        }
+    });
+
     it("reports a condition that is constant over a success rate's range [0, 1]", async () => {
         for (const [condition, always] of [
             ["result[0] >= 0", "true"],
             ["result[0] >= 95", "false"],
+            ["result < 0.5 || (result >= 0.5 && result <= 1)", "true"],
         ]) {
             const r = withCondition("successCondition", condition);
             assertViolations(await runResourcePolicy(policy, r), [

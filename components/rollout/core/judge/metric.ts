@@ -238,6 +238,11 @@ export function judgeMetric(
             if (!Array.isArray(results)) {
                 return results;
             }
+            // A malformed answer is an Error, never counted: the state is untouched.
+            const bad = KEYS.map((k, i) => counterProblem(k, results[i])).find(Boolean);
+            if (bad) {
+                return { phase: "Error", message: bad, query, condition: "" };
+            }
             const before = state;
             const reading = { ...ZERO };
             KEYS.forEach((k, i) => {
@@ -359,6 +364,23 @@ export function judgeMetric(
 }
 
 /**
+ * What makes a counter's answer unusable, or undefined. Each query is a sum(...), one series at
+ * most, of request counters, 0 or more; NaN is a missing reading (valueOf). Anything else would
+ * be counted as requests that never happened: a stable failure count of -5000 at the baseline
+ * makes the next interval's stable failures 5004, and a canary failing 30% looks the better one.
+ */
+function counterProblem(key: keyof Counts, r: QueryResult): string | undefined {
+    if (r.values.length > 1) {
+        return `the judge's ${key} query returned ${r.values.length} series, but a sum(...) returns at most one; the answer is not Prometheus' own`;
+    }
+    const v = r.values[0];
+    if (r.values.length === 1 && !Number.isNaN(v) && !(v >= 0 && v < Infinity)) {
+        return `the judge's ${key} query returned ${fmt(v)}, not a count of requests (0 or more); the answer is not a request counter's`;
+    }
+    return undefined;
+}
+
+/**
  * One counter from a query result. No series is 0 before any was seen (the canary's failures
  * before its first 5xx) but missing (NaN) after: a failed scrape, not a reset to 0.
  */
@@ -366,6 +388,6 @@ function valueOf(r: QueryResult, previous: number | undefined): number {
     if (r.values.length === 0) {
         return previous !== undefined && previous > 0 ? NaN : 0;
     }
-    const sum = r.values.reduce((s, v) => s + v, 0);
-    return Number.isFinite(sum) ? sum : NaN;
+    // One finite value or NaN (counterProblem).
+    return r.values[0];
 }

@@ -34,6 +34,20 @@ describe("adapters/prometheus readAnswer", () => {
         ]);
     });
 
+    it("a number past a double's range is an infinity, and infos are not warnings", () => {
+        // +Inf is outside every metric's range: an Error (test/faults/prometheus.test.ts "+Inf").
+        const answer = { ...vector(sample("1e309"), sample("-1e309")), infos: ["PromQL info"] };
+        assert.deepStrictEqual(readAnswer(answer), { values: [Infinity, -Infinity] });
+        assert.deepStrictEqual(readAnswer({ ...vector(), warnings: [] }), { values: [] });
+        // Prometheus 2.45-2.53 and Thanos put infos among the warnings, with this prefix.
+        const info =
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: " +
+            '"nginx_ingress_controller_requests" (1:6)';
+        assert.deepStrictEqual(readAnswer({ ...vector(sample("0.5")), warnings: [info] }), {
+            values: [0.5],
+        });
+    });
+
     it("an empty vector is no values", () => {
         assert.deepStrictEqual(readAnswer(vector()), { values: [] });
     });
@@ -73,6 +87,29 @@ describe("adapters/prometheus readAnswer", () => {
             "a number, not a string",
             vector(sample(0.99)),
             'a series of the answer has no [time, "value"] sample: {"metric":{"service":"demo-canary"},"value":[1700000000,0.99]}',
+        ],
+        [
+            "a sample time that is not a number",
+            vector({ metric: {}, value: ["soon", "0.99"] }),
+            'a series of the answer has no [time, "value"] sample: {"metric":{},"value":["soon","0.99"]}',
+        ],
+        [
+            "a sample without a time",
+            vector({ metric: {}, value: [null, "0.99"] }),
+            'a series of the answer has no [time, "value"] sample: {"metric":{},"value":[null,"0.99"]}',
+        ],
+        [
+            "a success with warnings (a partial answer)",
+            { ...vector(sample("0.99")), warnings: ["remote read: store eu-1 unavailable"] },
+            'Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ["remote read: store eu-1 unavailable"]; fix what it warns of, a partial answer is not measured',
+        ],
+        [
+            "a warning beside an info: the warning alone is named",
+            {
+                ...vector(sample("0.99")),
+                warnings: ["PromQL info: metric might not be a counter", "partial response"],
+            },
+            'Prometheus answered with warnings, so its data may be partial (a failed remote read or store): ["partial response"]; fix what it warns of, a partial answer is not measured',
         ],
         ["a word", vector(sample("high")), 'a series\' value "high" is not a number'],
         ["hex", vector(sample("0x10")), 'a series\' value "0x10" is not a number'],

@@ -99,6 +99,36 @@ describe("rollout/condition", () => {
             "len(result) > 0",
             '"len(result) > 0" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
         ],
+        // Always true or false, though intervals cannot tell (they forget that both sides are
+        // the same result): each would pass or fail every measurement whatever Prometheus says.
+        [
+            "result[0] == result[0]",
+            '"result[0] == result[0]" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "result - result == 0",
+            '"result - result == 0" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "result < 0.5 || result >= 0.5",
+            '"result < 0.5 || result >= 0.5" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "!(result != result)",
+            '"!(result != result)" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "result + 1 > result",
+            '"result + 1 > result" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "result < 1/0",
+            '"result < 1/0" does not depend on result: it is always true, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
+        [
+            "result != result",
+            '"result != result" does not depend on result: it is always false, whatever Prometheus answers; compare result with a limit, e.g. "result[0] >= 0.95"',
+        ],
         [
             // NaN never reaches a condition (it is Inconclusive first).
             "!isNaN(result[0])",
@@ -133,12 +163,18 @@ describe("rollout/condition", () => {
             ["abs(result - 0.5) <= 0.5", SUCCESS_RATE, true],
             ["abs(result - 0.5) < 0.4", SUCCESS_RATE, undefined],
             ["-result <= 0", SUCCESS_RATE, true],
-            ["(result + 1) / (result + 1) == 1", SUCCESS_RATE, undefined], // sound, not complete
+            // Always true, though intervals cannot tell: found on the results tried.
+            ["(result + 1) / (result + 1) == 1", SUCCESS_RATE, true],
             ["(result + 1) / (result + 2) > 0", SUCCESS_RATE, true],
             ["1 / result > 2", SUCCESS_RATE, undefined], // division by a range holding 0
             ["result == 0.5", [0.5, 0.5], true],
             ["result != 2", SUCCESS_RATE, true],
-            ["result < 0.5 || result >= 0.5", SUCCESS_RATE, undefined],
+            ["result < 0.5 || (result >= 0.5 && result <= 1)", SUCCESS_RATE, true],
+            ["result - result == 0 && result <= 60", [0, 60], true],
+            // Depends, on a sliver of the range: the numbers it names are tried, with their neighbours.
+            ["result > 0.95 && result < 0.9501", SUCCESS_RATE, undefined],
+            ["result != 0.1234567", SUCCESS_RATE, undefined],
+            ["abs(result - 0.5) < 0.0001", SUCCESS_RATE, undefined],
             ["result >= 0.5 && result < 2", [0.6, 1], true],
         ];
         for (const [source, range, expected] of cases) {

@@ -552,6 +552,8 @@ class FakeCounters implements MetricsSource {
     age?: number;
     /** Thrown by the query of this counter, when set. */
     failing?: { key: keyof Counts; error: Error };
+    /** Every series' value of a counter's answer, when set (instead of `counters`). */
+    series: Partial<Record<keyof Counts, number[]>> = {};
     async query(promql: string, options?: QueryOptions): Promise<QueryResult> {
         this.queries.push(promql);
         this.options.push(options);
@@ -566,7 +568,7 @@ class FakeCounters implements MetricsSource {
             throw this.failing.error;
         }
         const v = this.counters[key];
-        return { values: v === undefined ? [] : [v] };
+        return { values: this.series[key] ?? (v === undefined ? [] : [v]) };
     }
 }
 
@@ -779,6 +781,78 @@ describe("rollout/judge judgeMetric", () => {
             "canary 0/40 failed (0%) vs stable 2/160 (1.3%): no value for stableFailures (NaN, or no " +
                 "series where there was one); reading skipped",
         );
+    });
+    // A malformed answer is an Error, never folded into the counts: a negative stable failure
+    // count at the baseline made the next interval's stable failures 5,004 of 400 requests, so a
+    // canary failing 30% looked better than stable and the guard said Successful.
+    const garbage: [string, Partial<Record<keyof Counts, number[]>>, string][] = [
+        [
+            "a negative counter",
+            { stableFailures: [-5000] },
+            "the judge's stableFailures query returned -5000, not a count of requests (0 or more); the answer is not a request counter's",
+        ],
+        [
+            "-Inf",
+            { canaryFailures: [-Infinity] },
+            "the judge's canaryFailures query returned -Inf, not a count of requests (0 or more); the answer is not a request counter's",
+        ],
+        [
+            "+Inf",
+            { stableRequests: [Infinity] },
+            "the judge's stableRequests query returned +Inf, not a count of requests (0 or more); the answer is not a request counter's",
+        ],
+        [
+            "two series for one sum",
+            { canaryRequests: [100, 100] },
+            "the judge's canaryRequests query returned 2 series, but a sum(...) returns at most one; the answer is not Prometheus' own",
+        ],
+    ];
+    for (const [name, series, message] of garbage) {
+        it(`${name} is an Error measurement that keeps the state`, async () => {
+            const src = new FakeCounters();
+            src.counters = {
+                canaryRequests: 0,
+                canaryFailures: 0,
+                stableRequests: 1000,
+                stableFailures: 10,
+            };
+            src.series = series;
+            const m = judgeMetric(JUDGE, ARGS, src);
+            const q = [Q.canaryRequests, Q.canaryFailures, Q.stableRequests, Q.stableFailures];
+            assert.deepStrictEqual(await m.measure(ctx(0)), {
+                phase: "Error",
+                message,
+                query: q.join(" ; "),
+                condition: "",
+            });
+            // The next well-formed reading is the baseline: nothing was counted from the garbage.
+            src.series = {};
+            const base = await m.measure(ctx(10));
+            assert.strictEqual(
+                base.message,
+                "canary 0/0 failed (-) vs stable 0/0 (-): baseline reading of the counters; counting from here",
+            );
+        });
+    }
+
+    it("a negative baseline cannot hide a canary failing 30% behind a stable that looks worse", async () => {
+        const src = new FakeCounters();
+        src.counters = {
+            canaryRequests: 0,
+            canaryFailures: 0,
+            stableRequests: 1000,
+            stableFailures: -5000,
+        };
+        const m = judgeMetric(JUDGE, ARGS, src);
+        await m.measure(ctx(0));
+        src.counters = {
+            canaryRequests: 100,
+            canaryFailures: 30,
+            stableRequests: 1400,
+            stableFailures: 4,
+        };
+        const r = await m.measure(ctx(10));
+        assert.notStrictEqual(r.phase, "Successful", r.message);
     });
 });
 
