@@ -10,7 +10,7 @@ import {
     MAX_ATTEMPTS,
 } from "../../components/rollout/adapters/kube";
 import { kubeAdapters } from "../../components/rollout/provider/cluster";
-import { httpRoute, KubeApiDouble, Obj, seedApp } from "../support/kubeApi";
+import { FOREIGN_OWNERS, httpRoute, KubeApiDouble, NOT_OURS, seedApp } from "../support/kubeApi";
 import { DEMO_TARGET } from "../support/rolloutRun";
 
 const T0 = 1_800_000_000_000;
@@ -21,8 +21,6 @@ const SET_20 =
     "setting the backendRef weights of HTTPRoute demo/demo to 80 (demo-stable) and 20 (demo-canary)";
 const FORBIDDEN_FIX =
     'in namespace "demo": grant the rollout get and patch on deployments.apps and httproutes.gateway.networking.k8s.io there (a Role and a RoleBinding)';
-const NOT_OURS =
-    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
 const NO_WEIGHTED_RULE =
     "HTTPRoute demo/demo has no rule with backendRefs to both demo-stable and demo-canary, so the rollout cannot weigh them; it was changed outside Pulumi: run `pulumi refresh`, then `pulumi up` to restore it";
 /** The header rule a run adds in front of the weighted rule (path "/" plus the header). */
@@ -293,39 +291,8 @@ describe("faults: gateway-api router (real adapters, HTTPRoutes on the API doubl
             assert.deepStrictEqual(api.writes(), []);
         });
 
-        const cases: [string, (o: Obj) => void, string][] = [
-            [
-                "an HTTPRoute managed by Helm",
-                (o) => {
-                    o.metadata.labels!["app.kubernetes.io/managed-by"] = "Helm";
-                },
-                'it is managed by "Helm" (label app.kubernetes.io/managed-by)',
-            ],
-            [
-                "an HTTPRoute of another app of this program",
-                (o) => {
-                    o.metadata.labels!["app.kubernetes.io/instance"] = "shop";
-                },
-                'it belongs to app "shop" (label app.kubernetes.io/instance)',
-            ],
-            [
-                "an HTTPRoute controlled by another object",
-                (o) => {
-                    o.metadata.ownerReferences = [{ kind: "Rollout", name: "demo" }];
-                },
-                'it is controlled by "Rollout/demo" (metadata.ownerReferences)',
-            ],
-            [
-                "a route with the app's label, but created with kubectl",
-                (o) => {
-                    o.metadata.labels = { app: "demo" };
-                    o.metadata.managedFields = [{ manager: "kubectl-create", operation: "Update" }];
-                },
-                'it has no label app.kubernetes.io/managed-by and was written by "kubectl-create", not by Pulumi',
-            ],
-        ];
-        for (const [name, change, owner] of cases) {
-            it(`${name}: the weight and the header rule are refused, nothing sent but reads`, async () => {
+        for (const [name, change, owner] of FOREIGN_OWNERS) {
+            it(`an HTTPRoute (${name}): the weight and the header rule are refused, nothing sent but reads`, async () => {
                 change(route());
                 const message = `HTTPRoute demo/demo is not CanaryApp "demo"'s: ${owner}. ${NOT_OURS}`;
                 await assert.rejects(adapters().setWeight(0), { message });

@@ -5,25 +5,19 @@
 import * as assert from "assert";
 import type { RolloutInputs } from "../../components/rollout/core/state";
 import { complete, createRollout, updateRollout } from "../../components/rollout/provider/impl";
-import { httpRoute, KubeApiDouble, seedApp } from "../support/kubeApi";
-import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
+import { httpRoute, KubeApiDouble, NOT_OURS, seedApp } from "../support/kubeApi";
+import {
+    captured,
+    demoInputs,
+    healthy,
+    previousState,
+    prometheusDouble,
+} from "../support/rolloutRun";
 
 const HEADER = { name: "X-Canary", value: "always" };
 const GONE =
     "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it";
 const AT_STEP_1 = 'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%)';
-
-/** Captures what the provider prints on stderr. */
-async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
-    const lines: string[] = [];
-    const orig = console.error;
-    console.error = (...a: unknown[]) => lines.push(a.join(" "));
-    try {
-        return { lines, result: await run() };
-    } finally {
-        console.error = orig;
-    }
-}
 
 describe("faults: CanaryRollout provider with the gateway-api router (API double)", function () {
     this.timeout(30_000);
@@ -255,7 +249,7 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             await assert.rejects(complete({ ...completion, kubeconfig: api.kubeconfig() }), {
                 message:
                     'HTTPRoute demo/demo is not CanaryApp "demo"\'s: it belongs to app "shop" (label app.kubernetes.io/instance). ' +
-                    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object",
+                    NOT_OURS,
             });
             assert.deepStrictEqual(api.writes(), []);
         });

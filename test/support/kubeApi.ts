@@ -12,7 +12,14 @@ import { freePort } from "./prometheus";
 import { GROUP, mergePatch, Obj, QUALIFIED, Resource } from "./kubeObjects";
 
 // What the tests address the double with, and the objects CanaryApp creates, as seeds.
-export { httpRoute, mergePatch, PULUMI_MANAGER, seedApp } from "./kubeObjects";
+export {
+    FOREIGN_OWNERS,
+    httpRoute,
+    mergePatch,
+    NOT_OURS,
+    PULUMI_MANAGER,
+    seedApp,
+} from "./kubeObjects";
 export type { AppSeed, Obj, Resource } from "./kubeObjects";
 
 export interface Seen {

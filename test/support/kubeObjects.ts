@@ -67,6 +67,63 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     return out;
 }
 
+/** The end of every refusal of an object this program did not create (core/ownership.ts). */
+export const NOT_OURS =
+    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
+
+/**
+ * Ways an object can belong to someone else: a name, the change, and how the refusal says it.
+ * Each is refused for every kind the rollout writes.
+ */
+export const FOREIGN_OWNERS: [string, (o: Obj) => void, string][] = [
+    [
+        "managed by Helm",
+        (o) => {
+            o.metadata.labels!["app.kubernetes.io/managed-by"] = "Helm";
+        },
+        'it is managed by "Helm" (label app.kubernetes.io/managed-by)',
+    ],
+    [
+        "another app of this program",
+        (o) => {
+            o.metadata.labels!["app.kubernetes.io/instance"] = "shop";
+        },
+        'it belongs to app "shop" (label app.kubernetes.io/instance)',
+    ],
+    [
+        "controlled by another object",
+        (o) => {
+            o.metadata.ownerReferences = [{ kind: "Rollout", name: "demo" }];
+        },
+        'it is controlled by "Rollout/demo" (metadata.ownerReferences)',
+    ],
+    [
+        "no ownership labels, labelled for another app",
+        (o) => {
+            o.metadata.labels = { app: "shop" };
+        },
+        'it is labelled app: "shop" and has no label app.kubernetes.io/managed-by',
+    ],
+    [
+        "no labels at all",
+        (o) => {
+            o.metadata.labels = {};
+        },
+        'it has neither the label app.kubernetes.io/managed-by: progressive-delivery nor app: "demo"',
+    ],
+    [
+        "the app's label, but created with kubectl",
+        (o) => {
+            o.metadata.labels = { app: "demo" };
+            o.metadata.managedFields = [
+                { manager: "kubectl-create", operation: "Update" },
+                { manager: "kubectl-edit", operation: "Update" },
+            ];
+        },
+        'it has no label app.kubernetes.io/managed-by and was written by "kubectl-create, kubectl-edit", not by Pulumi',
+    ],
+];
+
 /** The objects CanaryApp creates for an app, as they are in the cluster before a run. */
 export interface AppSeed {
     app: string;
