@@ -5,14 +5,18 @@ import * as assert from "assert";
 import { KubeOptions, loadKubeConfig, MAX_ATTEMPTS } from "../../components/rollout/adapters/kube";
 import { kubeAdapters } from "../../components/rollout/provider/cluster";
 import { DEMO_TARGET } from "../support/rolloutRun";
-import { KubeApiDouble, Obj, PULUMI_MANAGER, seedApp } from "../support/kubeApi";
+import {
+    FOREIGN_OWNERS,
+    KubeApiDouble,
+    NOT_OURS,
+    PULUMI_MANAGER,
+    seedApp,
+} from "../support/kubeApi";
 
 const T0 = 1_800_000_000_000;
 const FORBIDDEN_FIX =
     'in namespace "demo": grant the rollout get and patch on deployments.apps and ingresses.networking.k8s.io there (a Role and a RoleBinding)';
 const SET_20 = "setting nginx.ingress.kubernetes.io/canary-weight=20 on Ingress demo/demo-canary";
-const NOT_OURS =
-    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
 
 describe("faults: Kubernetes API (real adapters, API double)", () => {
     const api = new KubeApiDouble();
@@ -236,55 +240,7 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
     });
 
     describe("objects the program did not create are never written", () => {
-        const cases: [string, (o: Obj) => void, string][] = [
-            [
-                "managed by Helm",
-                (o) => {
-                    o.metadata.labels!["app.kubernetes.io/managed-by"] = "Helm";
-                },
-                'it is managed by "Helm" (label app.kubernetes.io/managed-by)',
-            ],
-            [
-                "another app of this program",
-                (o) => {
-                    o.metadata.labels!["app.kubernetes.io/instance"] = "shop";
-                },
-                'it belongs to app "shop" (label app.kubernetes.io/instance)',
-            ],
-            [
-                "controlled by another object",
-                (o) => {
-                    o.metadata.ownerReferences = [{ kind: "Rollout", name: "demo" }];
-                },
-                'it is controlled by "Rollout/demo" (metadata.ownerReferences)',
-            ],
-            [
-                "no ownership labels, labelled for another app",
-                (o) => {
-                    o.metadata.labels = { app: "shop" };
-                },
-                'it is labelled app: "shop" and has no label app.kubernetes.io/managed-by',
-            ],
-            [
-                "no labels at all",
-                (o) => {
-                    o.metadata.labels = {};
-                },
-                'it has neither the label app.kubernetes.io/managed-by: progressive-delivery nor app: "demo"',
-            ],
-            [
-                "the app's label, but created with kubectl",
-                (o) => {
-                    o.metadata.labels = { app: "demo" };
-                    o.metadata.managedFields = [
-                        { manager: "kubectl-create", operation: "Update" },
-                        { manager: "kubectl-edit", operation: "Update" },
-                    ];
-                },
-                'it has no label app.kubernetes.io/managed-by and was written by "kubectl-create, kubectl-edit", not by Pulumi',
-            ],
-        ];
-        for (const [name, change, owner] of cases) {
+        for (const [name, change, owner] of FOREIGN_OWNERS) {
             it(`${name}: the canary Ingress and the canary Deployment are refused, nothing sent but reads`, async () => {
                 change(api.get("ingresses", "demo", "demo-canary")!);
                 change(api.get("deployments", "demo", "demo-canary")!);

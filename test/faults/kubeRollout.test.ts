@@ -5,23 +5,14 @@ import * as assert from "assert";
 import type { RolloutInputs } from "../../components/rollout/core/state";
 import { complete, createRollout, updateRollout } from "../../components/rollout/provider/impl";
 import { missingStable } from "../../components/rollout/provider/stable";
-import { KubeApiDouble, seedApp } from "../support/kubeApi";
-import { demoInputs, healthy, previousState, prometheusDouble } from "../support/rolloutRun";
-
-const NOT_OURS =
-    "The rollout writes and trusts only objects this program created, so nothing was changed; give the app another app.name or app.namespace, or remove the other object";
-
-/** Captures what the provider prints on stderr. */
-async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
-    const lines: string[] = [];
-    const orig = console.error;
-    console.error = (...a: unknown[]) => lines.push(a.join(" "));
-    try {
-        return { lines, result: await run() };
-    } finally {
-        console.error = orig;
-    }
-}
+import { KubeApiDouble, NOT_OURS, seedApp } from "../support/kubeApi";
+import {
+    captured,
+    demoInputs,
+    healthy,
+    previousState,
+    prometheusDouble,
+} from "../support/rolloutRun";
 
 describe("faults: CanaryRollout provider against the Kubernetes API double", function () {
     this.timeout(30_000);

@@ -1,38 +1,26 @@
 // A Kubernetes API double: a local HTTP server on 127.0.0.1 that speaks enough of the Kubernetes
-// JSON API for the rollout's adapters (GET and merge-PATCH of Deployments and Ingresses, their
-// status subresource), the way kube-apiserver does: Status bodies with reason and code,
+// JSON API for the rollout's adapters (GET and merge-PATCH of Deployments, Ingresses and Gateway
+// API HTTPRoutes, their status subresource), the way kube-apiserver does: Status bodies with reason and code,
 // resourceVersion preconditions (409), managedFields per field manager, generation bumps on spec
 // changes, and a Deployment "controller" that makes replicas ready. Faults are injected per
 // request: any status (403, 404, 429 with Retry-After, 5xx), a dropped connection, a hang, or a
 // concurrent writer that changes the object between the adapter's read and its write.
 import * as http from "http";
 import * as net from "net";
-import {
-    CANARY_ANNOTATION,
-    ownerLabels,
-    TEMPLATE_HASH_ANNOTATION,
-    trackName,
-} from "../../components/rollout/core/names";
 import { freePort } from "./prometheus";
 
-export type Resource = "deployments" | "ingresses";
-export type Obj = {
-    apiVersion?: string;
-    kind?: string;
-    metadata: {
-        name: string;
-        namespace: string;
-        labels?: Record<string, string>;
-        annotations?: Record<string, string>;
-        ownerReferences?: { apiVersion?: string; kind: string; name: string; uid?: string }[];
-        managedFields?: { manager: string; operation: string; apiVersion?: string }[];
-        resourceVersion?: string;
-        generation?: number;
-        [k: string]: unknown;
-    };
-    spec?: Record<string, any>;
-    status?: Record<string, any>;
-};
+import { GROUP, mergePatch, Obj, QUALIFIED, Resource } from "./kubeObjects";
+
+// What the tests address the double with, and the objects CanaryApp creates, as seeds.
+export {
+    FOREIGN_OWNERS,
+    httpRoute,
+    mergePatch,
+    NOT_OURS,
+    PULUMI_MANAGER,
+    seedApp,
+} from "./kubeObjects";
+export type { AppSeed, Obj, Resource } from "./kubeObjects";
 
 export interface Seen {
     method: string;
@@ -67,18 +55,6 @@ export interface Fault {
     interfere?: boolean | ((obj: Obj) => void);
 }
 
-const GROUP: Record<Resource, { prefix: string; apiVersion: string; kind: string }> = {
-    deployments: { prefix: "/apis/apps/v1", apiVersion: "apps/v1", kind: "Deployment" },
-    ingresses: {
-        prefix: "/apis/networking.k8s.io/v1",
-        apiVersion: "networking.k8s.io/v1",
-        kind: "Ingress",
-    },
-};
-const QUALIFIED: Record<Resource, string> = {
-    deployments: "deployments.apps",
-    ingresses: "ingresses.networking.k8s.io",
-};
 const REASON: Record<number, string> = {
     401: "Unauthorized",
     403: "Forbidden",
@@ -90,8 +66,9 @@ const REASON: Record<number, string> = {
     503: "ServiceUnavailable",
     504: "Timeout",
 };
+// A resource is found only under its own group (GROUP's prefix), as kube-apiserver serves it.
 const PATH =
-    /^\/apis\/(?:apps|networking\.k8s\.io)\/v1\/namespaces\/([^/]+)\/(deployments|ingresses)\/([^/]+)(\/status)?$/;
+    /^\/apis\/[^/]+\/v1\/namespaces\/([^/]+)\/(deployments|ingresses|httproutes)\/([^/]+)(\/status)?$/;
 
 const EVENTS = /^\/api\/v1\/namespaces\/([^/]+)\/events$/;
 
@@ -220,7 +197,7 @@ export class KubeApiDouble {
                 return res.end(JSON.stringify(seen.body));
             }
             const m = PATH.exec(url.pathname);
-            if (!m) {
+            if (!m || !url.pathname.startsWith(`${GROUP[m[2] as Resource].prefix}/`)) {
                 seen.answer = 404;
                 return this.status(res, 404, "the server could not find the requested resource");
             }
@@ -410,78 +387,4 @@ export class KubeApiDouble {
 
 function key(resource: Resource, namespace: string, name: string): string {
     return `${resource}/${namespace}/${name}`;
-}
-
-/** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-    if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
-        return patch;
-    }
-    const out: Record<string, unknown> =
-        target && typeof target === "object" && !Array.isArray(target)
-            ? { ...(target as Record<string, unknown>) }
-            : {};
-    for (const [k, v] of Object.entries(patch)) {
-        if (v === null) {
-            delete out[k];
-        } else {
-            out[k] = mergePatch(out[k], v);
-        }
-    }
-    return out;
-}
-
-/** The objects CanaryApp creates for an app, as they are in the cluster before a run. */
-export interface AppSeed {
-    app: string;
-    namespace: string;
-    /** The stable Deployment's template hash; null: no stable Deployment. */
-    stableHash?: string | null;
-    /** "labels": this code's ownership labels; "legacy": the code before them (app label only). */
-    marks?: "labels" | "legacy";
-    /** false: no canary Ingress (a first deployment: CanaryApp creates it after stable). */
-    canaryIngress?: boolean;
-}
-
-/** A pulumi-kubernetes server-side-apply field manager, as it records itself. */
-export const PULUMI_MANAGER = "pulumi-kubernetes-5f1e2d3c";
-
-export function seedApp(api: KubeApiDouble, seed: AppSeed): void {
-    const { app, namespace } = seed;
-    const meta = (name: string, track?: string): Obj["metadata"] => ({
-        name,
-        namespace,
-        labels: {
-            app,
-            ...(track ? { track } : {}),
-            ...(seed.marks === "legacy" ? {} : ownerLabels(app)),
-        },
-        annotations: {},
-        managedFields: [{ manager: PULUMI_MANAGER, operation: "Apply" }],
-    });
-    const deployment = (track: "stable" | "canary", replicas: number): Obj => ({
-        metadata: meta(trackName(app, track), track),
-        spec: { replicas, selector: { matchLabels: { app, track } }, template: {} },
-        status: {
-            observedGeneration: 1,
-            replicas,
-            readyReplicas: replicas,
-            updatedReplicas: replicas,
-        },
-    });
-    api.put("deployments", deployment("canary", 0));
-    if (seed.stableHash !== null) {
-        const d = deployment("stable", 4);
-        d.metadata.annotations = {
-            ...d.metadata.annotations,
-            [TEMPLATE_HASH_ANNOTATION]: seed.stableHash ?? "h-stable",
-        };
-        api.put("deployments", d);
-    }
-    if (seed.canaryIngress === false) {
-        return;
-    }
-    const ingress = meta(trackName(app, "canary"));
-    ingress.annotations = { ...ingress.annotations, [CANARY_ANNOTATION]: "true" };
-    api.put("ingresses", { metadata: ingress, spec: {} });
 }

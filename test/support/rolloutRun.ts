@@ -64,6 +64,18 @@ export function previousState(inputs: RolloutInputs): RolloutOutputs {
     );
 }
 
+/** Captures what the provider prints on stderr. */
+export async function captured<T>(run: () => Promise<T>): Promise<{ lines: string[]; result: T }> {
+    const lines: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+        return { lines, result: await run() };
+    } finally {
+        console.error = orig;
+    }
+}
+
 /** A healthy canary's answer: 500 requests, a success rate of 1. */
 export const healthy = (query: string) => (query.includes("requests_total") ? "500" : "1");
 
