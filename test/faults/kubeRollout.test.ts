@@ -267,6 +267,32 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
                 'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
             ]);
         });
+        it("get on the canary Deployment refused from the scale to 2 on, so on the reset's scale-down too: said once, the weight reset said, the RBAC fix last", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            // Reads of the canary Deployment: the first reset's scale-down and the scale to 2's
+            // first read pass; every read after them is refused.
+            api.inject({
+                method: "GET",
+                resource: "deployments",
+                name: "demo-canary",
+                skip: 2,
+                status: 403,
+                times: 100,
+            });
+            const { result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: reading Deployment demo/demo-canary failed: ' +
+                    'HTTP 403: deployments.apps "demo-canary" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "deployments" in API group "apps" in the namespace "demo"; ' +
+                    'the kubeconfig\'s user needs the RBAC permission to get deployments (API group "apps") in namespace "demo"; ' +
+                    "resetting traffic to stable failed the same way (scaling the canary to 0), so traffic is back on the stable version, but the canary keeps its pods. " +
+                    "Fix: grant the rollout get and patch on deployments.apps and ingresses.networking.k8s.io there (a Role and a RoleBinding); the next pulumi up resets traffic first",
+            );
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+            ]);
+        });
+
         it("the analysis fails, then 403 on the reset's weight write: both said, nothing claimed restored, the RBAC fix last", async () => {
             seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
             // Weight writes: the reset before the canary, 50%, then the reset after the abort.

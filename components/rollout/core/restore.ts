@@ -70,8 +70,7 @@ const WHEN: Record<ResetWrite, string> = {
 /** What the reset left as it was: never a claim that stable serves alone when it may not. */
 const LEFT: Record<ResetWrite, string> = {
     weight: "nothing was reset: the weight and the canary's pods are as the step left them",
-    "header route":
-        "the weight is back to 0, but the header route still sends its requests to the canary",
+    "header route": "the weight is back to 0, but a header route may still reach the canary",
     scale: "traffic is back on the stable version, but the canary keeps its pods",
 };
 
