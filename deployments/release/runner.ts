@@ -6,6 +6,7 @@ import type {
     PreviewOptions,
     UpOptions,
 } from "@pulumi/pulumi/automation";
+import { resetFailed, RESTORED } from "../../components/rollout/core/restore";
 import type { ReleaseArgs } from "./args";
 import type { Cancellation } from "./cancel";
 import { EventLog } from "./events";
@@ -137,12 +138,10 @@ function cancelNotes(
     const notes: string[] = [];
     if (log.canaryRan() || log.runs.length > 0) {
         const told = [...log.runs.map((r) => r.run.reason), ...log.errors];
-        const reset = told.find((e) =>
-            /traffic is back on the stable version|resetting traffic to stable ALSO failed/.test(e),
-        );
+        const reset = told.find((e) => resetFailed(e) || e.includes(RESTORED));
         notes.push(
-            reset?.includes("ALSO failed")
-                ? "the canary was aborted but resetting traffic to stable failed: run the release again, every run resets first"
+            reset !== undefined && resetFailed(reset)
+                ? "the canary was aborted but resetting traffic to stable failed: the run's reason says what is left and the fix"
                 : reset
                   ? "the canary was aborted: all traffic is back on stable, the canary is scaled to 0"
                   : "the canary was aborted; the next release retries it from a reset",

@@ -16,7 +16,11 @@ import {
 
 const HEADER = { name: "X-Canary", value: "always" };
 const GONE =
-    "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it";
+    "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi";
+/** What a reason says when the reset met the step's failure again, then the fix. */
+const SAME_THEN = (fix: string) =>
+    "; resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+    `Fix: ${fix}; the next pulumi up resets traffic first`;
 const AT_STEP_1 = 'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%)';
 
 describe("faults: CanaryRollout provider with the gateway-api router (API double)", function () {
@@ -110,8 +114,8 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             assert.strictEqual(result.outs.lastRun?.verdict, "Aborted");
             assert.strictEqual(
                 result.outs.lastRun?.reason,
-                `${AT_STEP_1}: step 1/2 (setWeight 50%, weight 0%) failed: ${GONE}; ` +
-                    `resetting traffic to stable ALSO failed: ${GONE}. Run pulumi up again: every run resets first`,
+                `${AT_STEP_1}: step 1/2 (setWeight 50%, weight 0%) failed: ${GONE}` +
+                    SAME_THEN("run `pulumi refresh`, then `pulumi up` to recreate it"),
             );
             assert.strictEqual(result.outs.promotedHash, "h1");
             assert.deepStrictEqual(writes(), []);
@@ -122,7 +126,7 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             api.delete("httproutes", "demo", "demo");
             await assert.rejects(
                 captured(() => updateRollout(previous(), inputs({ templateHash: "h1" }))),
-                { message: GONE },
+                { message: `${GONE}: run \`pulumi refresh\`, then \`pulumi up\` to recreate it` },
             );
             assert.deepStrictEqual(writes(), []);
         });
@@ -198,12 +202,12 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             edited.rules = [{ ...edited.rules[0], backendRefs: [edited.rules[0].backendRefs[0]] }];
             api.put("httproutes", { ...route(), spec: edited });
             const refusal =
-                "HTTPRoute demo/demo has no rule with backendRefs to both demo-stable and demo-canary, so the rollout cannot weigh them; it was changed outside Pulumi: run `pulumi refresh`, then `pulumi up` to restore it";
+                "HTTPRoute demo/demo has no rule with backendRefs to both demo-stable and demo-canary, so the rollout cannot weigh them; it was changed outside Pulumi";
             const { result } = await captured(() => updateRollout(previous(), inputs()));
             assert.strictEqual(
                 result.outs.lastRun?.reason,
-                `${AT_STEP_1}: step 1/2 (setWeight 50%, weight 0%) failed: ${refusal}; ` +
-                    `resetting traffic to stable ALSO failed: ${refusal}. Run pulumi up again: every run resets first`,
+                `${AT_STEP_1}: step 1/2 (setWeight 50%, weight 0%) failed: ${refusal}` +
+                    SAME_THEN("run `pulumi refresh`, then `pulumi up` to restore it"),
             );
             assert.deepStrictEqual(route().spec, edited);
             assert.deepStrictEqual(writes(), []);

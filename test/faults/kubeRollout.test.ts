@@ -14,6 +14,8 @@ import {
     prometheusDouble,
 } from "../support/rolloutRun";
 
+const NOT_OURS_FIX = "give the app another app.name or app.namespace, or remove the other object";
+
 describe("faults: CanaryRollout provider against the Kubernetes API double", function () {
     this.timeout(30_000);
     const api = new KubeApiDouble();
@@ -80,15 +82,38 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
             api.delete("ingresses", "demo", "demo-canary");
             const { result } = await captured(() => updateRollout(previous(), inputs()));
-            const gone =
-                "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it";
+            // The reset after the abort fails the same way: said once, then what it left, then
+            // the fix (not "run pulumi up again", which would fail the same way).
             assert.strictEqual(
                 result.outs.lastRun?.reason,
-                `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${gone}; ` +
-                    `resetting traffic to stable ALSO failed: ${gone}. Run pulumi up again: every run resets first`,
+                'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ' +
+                    "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi; " +
+                    "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+                    "Fix: run `pulumi refresh`, then `pulumi up` to recreate it; the next pulumi up resets traffic first",
             );
             assert.strictEqual(result.outs.promotedHash, "h1");
             assert.deepStrictEqual(writes(), []);
+        });
+
+        it("gateway-api, a template change whose HTTPRoute is gone: the 404 said once, then the fix", async () => {
+            // The double serves no httproutes: every HTTPRoute is missing, answered 404.
+            seedApp(api, {
+                app: "demo",
+                namespace: "demo",
+                stableHash: "h1",
+                canaryIngress: false,
+            });
+            const over = { router: { kind: "gateway-api" as const }, canaryIngress: "demo" };
+            const { result } = await captured(() => updateRollout(previous(over), inputs(over)));
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ' +
+                    "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi; " +
+                    "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+                    "Fix: run `pulumi refresh`, then `pulumi up` to recreate it; the next pulumi up resets traffic first",
+            );
+            assert.strictEqual(result.outs.promotedHash, "h1");
+            assert.deepStrictEqual(api.writes(), []);
         });
 
         it("a later run whose stable Deployment is gone: an error that changes nothing and says how to recover", async () => {
@@ -200,8 +225,9 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             assert.strictEqual(result.outs.promotedHash, "h1", "stable keeps its template");
             assert.strictEqual(
                 result.outs.lastRun?.reason,
-                `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${refusal}; ` +
-                    `resetting traffic to stable ALSO failed: ${refusal}. Run pulumi up again: every run resets first`,
+                `canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ${refusal.replace(`; ${NOT_OURS_FIX}`, "")}; ` +
+                    "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+                    `Fix: ${NOT_OURS_FIX}; the next pulumi up resets traffic first`,
             );
             assert.deepStrictEqual(api.writes(), []);
         });
@@ -232,6 +258,67 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
             );
             assert.deepStrictEqual(writes(), [
                 'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+            ]);
+        });
+        it("get on the canary Deployment refused from the scale to 2 on, so on the reset's scale-down too: said once, the weight reset said, the RBAC fix last", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            // Reads of the canary Deployment: the first reset's scale-down and the scale to 2's
+            // first read pass; every read after them is refused.
+            api.inject({
+                method: "GET",
+                resource: "deployments",
+                name: "demo-canary",
+                skip: 2,
+                status: 403,
+                times: 100,
+            });
+            const { result } = await captured(() => updateRollout(previous(), inputs()));
+            assert.strictEqual(
+                result.outs.lastRun?.reason,
+                'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: reading Deployment demo/demo-canary failed: ' +
+                    'HTTP 403: deployments.apps "demo-canary" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "deployments" in API group "apps" in the namespace "demo"; ' +
+                    'the kubeconfig\'s user needs the RBAC permission to get deployments (API group "apps") in namespace "demo"; ' +
+                    "resetting traffic to stable failed the same way (scaling the canary to 0), so traffic is back on the stable version, but the canary keeps its pods. " +
+                    "Fix: grant the rollout get and patch on deployments.apps and ingresses.networking.k8s.io there (a Role and a RoleBinding); the next pulumi up resets traffic first",
+            );
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+            ]);
+        });
+
+        it("the analysis fails, then 403 on the reset's weight write: both said, nothing claimed restored, the RBAC fix last", async () => {
+            seedApp(api, { app: "demo", namespace: "demo", stableHash: "h1" });
+            // Weight writes: the reset before the canary, 50%, then the reset after the abort.
+            api.inject({ method: "PATCH", resource: "ingresses", skip: 2, status: 403 });
+            const failing = await prometheusDouble((q) =>
+                q.includes("requests_total") ? "500" : "0.5",
+            );
+            try {
+                const { result } = await captured(() =>
+                    updateRollout(
+                        previous(),
+                        inputs({ prometheus: { url: failing.url, timeoutSeconds: 5 } }),
+                    ),
+                );
+                assert.strictEqual(
+                    result.outs.lastRun?.reason,
+                    'canary "demo" rolled back at step 2/2 (analysis (1 successful measurement), weight 50%): ' +
+                        'success-rate 4 measurements failed "result[0] >= 0.95" (failureLimit 3); last value 0.5 over 500 requests: ' +
+                        'successCondition "result[0] >= 0.95" is false; query: sum(rate(ok_total{service="demo-canary"}[4s])); ' +
+                        "resetting traffic to stable ALSO failed: setting nginx.ingress.kubernetes.io/canary-weight=0 on Ingress demo/demo-canary failed: " +
+                        'HTTP 403: ingresses.networking.k8s.io "demo-canary" is forbidden: User "system:serviceaccount:ci:deployer" cannot patch resource "ingresses" ' +
+                        'in API group "networking.k8s.io" in the namespace "demo"; the kubeconfig\'s user needs the RBAC permission to patch ingresses ' +
+                        '(API group "networking.k8s.io") in namespace "demo", so nothing was reset: the weight and the canary\'s pods are as the step left them. ' +
+                        "Fix: grant the rollout get and patch on deployments.apps and ingresses.networking.k8s.io there (a Role and a RoleBinding); " +
+                        "the next pulumi up resets traffic first",
+                );
+            } finally {
+                await failing.close();
+            }
+            assert.deepStrictEqual(writes(), [
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"0"}',
+                'deployments/demo-canary {"replicas":2}',
+                'ingresses/demo-canary {"nginx.ingress.kubernetes.io/canary-weight":"50"}',
             ]);
         });
     });

@@ -40,6 +40,8 @@ export interface Fault {
     name?: string;
     /** How many matching requests it hits. Defaults to 1. */
     times?: number;
+    /** How many matching requests it lets through before it hits. Defaults to 0. */
+    skip?: number;
     /** Answer with this HTTP status and a Kubernetes Status body. */
     status?: number;
     /** Retry-After header value (seconds or an HTTP date), e.g. with 429. */
@@ -302,6 +304,10 @@ export class KubeApiDouble {
             return undefined;
         }
         const f = this.faults[i];
+        if ((f.skip ?? 0) > 0) {
+            this.faults[i] = { ...f, skip: f.skip! - 1 };
+            return undefined;
+        }
         if ((f.times ?? 1) <= 1) {
             this.faults.splice(i, 1);
         } else {

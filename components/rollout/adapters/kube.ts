@@ -20,7 +20,7 @@ import type {
     NetworkingV1Api,
 } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../core/names";
-import { foreignOwner, notOursMessage, OwnedMeta } from "../core/ownership";
+import { foreignOwner, NOT_OURS_FIX, notOursMessage, OwnedMeta } from "../core/ownership";
 import { errorText, isTransientHttp, retryAfterOf, seconds, statusOf, withTimeout } from "./retry";
 
 export { FIELD_MANAGER };
@@ -72,10 +72,16 @@ export interface KubeOptions {
 }
 
 /** An API request that failed for good; `status` is the HTTP status, if there was one. */
+/**
+ * `failure`: what went wrong, without the request (two requests refused the same way have the
+ * same one); `fix`: the remedy the message ends with, apart, so a reason can put it last.
+ */
 export class KubeApiError extends Error {
     constructor(
         message: string,
         readonly status?: number,
+        readonly failure?: string,
+        readonly fix?: string,
     ) {
         super(message);
         this.name = "KubeApiError";
@@ -227,12 +233,18 @@ export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions)
             } catch (e) {
                 const status = statusOf(e);
                 const tries = attempt > 1 ? ` (after ${attempt} attempts)` : "";
-                const fail = (reason: string) =>
-                    new KubeApiError(`${what} failed${tries}: ${reason}`, status);
+                const fail = (failure: string, fix?: string) =>
+                    new KubeApiError(
+                        `${what} failed${tries}: ${failure}${fix === undefined ? "" : `: ${fix}`}`,
+                        status,
+                        failure,
+                        fix,
+                    );
                 const text = cut(apiText(e, status));
                 if (status === 401) {
                     throw fail(
-                        `${text}; the API server did not accept the credentials: set progressive-delivery:kubeconfig (as a secret) or kubeContext`,
+                        `${text}; the API server did not accept the credentials`,
+                        "set progressive-delivery:kubeconfig (as a secret) or kubeContext",
                     );
                 }
                 if (status === 403) {
@@ -240,14 +252,15 @@ export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions)
                     const r = RBAC[routeKind];
                     throw fail(
                         `${text}; the kubeconfig's user needs the RBAC permission to ${verb} ${resource} (API group "${group}") ` +
-                            `in namespace "${namespace}": grant the rollout get and patch on deployments.apps and ` +
-                            `${r.resource}.${r.group} there (a Role and a RoleBinding)`,
+                            `in namespace "${namespace}"`,
+                        `grant the rollout get and patch on deployments.apps and ${r.resource}.${r.group} ` +
+                            "there (a Role and a RoleBinding)",
                     );
                 }
                 if (status === 404) {
                     throw fail(
-                        `${name(kind, n)} does not exist (HTTP 404); this stack created it, ` +
-                            "so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to recreate it",
+                        `${name(kind, n)} does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi`,
+                        "run `pulumi refresh`, then `pulumi up` to recreate it",
                     );
                 }
                 if (status === 409 || !isTransientHttp(e)) {
@@ -282,7 +295,8 @@ export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions)
         );
         const owner = foreignOwner(obj.metadata ?? {}, app);
         if (owner !== undefined) {
-            throw new KubeApiError(notOursMessage(name(kind, n), app, owner));
+            const message = notOursMessage(name(kind, n), app, owner);
+            throw new KubeApiError(message, undefined, undefined, NOT_OURS_FIX);
         }
         return obj;
     }

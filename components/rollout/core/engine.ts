@@ -5,6 +5,7 @@ import { assess, clip, fmt, fmtRequests, tally } from "./analysis";
 import { MeasurementSchedule } from "./measurementSchedule";
 import { rolloutTag } from "./names";
 import { canaryReplicas, describeStep } from "./plan";
+import { resetAfterAbort, rolledBackReason } from "./restore";
 import {
     Clock,
     EventSink,
@@ -138,10 +139,14 @@ class Run {
             abortedAtStep = Math.min(this.index, plan.steps.length - 1);
             const cause =
                 e instanceof Abort ? e.message : `${this.where()} failed: ${(e as Error).message}`;
-            reason = `canary "${plan.app}" rolled back at ${this.where()}: ${cause}`;
             headline = `at ${this.where()}: ${e instanceof Abort ? e.headline : cause}`;
-            this.report(reason);
-            reason += await this.resetAfterAbort();
+            this.report(`canary "${plan.app}" rolled back at ${this.where()}: ${cause}`);
+            reason = rolledBackReason(
+                plan.app,
+                this.where(),
+                e instanceof Abort ? { abort: e.message } : { error: e },
+                await resetAfterAbort(ports, plan.abortScaleDownDelaySeconds ?? 0),
+            );
             this.emit({ type: "RolledBack", step: abortedAtStep, reason });
         }
         return {
@@ -153,28 +158,6 @@ class Run {
             measurements: this.measurements,
             durationSeconds: this.since(),
         };
-    }
-
-    private async resetAfterAbort(): Promise<string> {
-        const delay = this.plan.abortScaleDownDelaySeconds ?? 0;
-        try {
-            await this.ports.router.setWeight(0);
-            await this.ports.router.setHeaderRoute(false);
-            // Nothing is printed between the writes: when pulumi is gone, so is the reader of
-            // the progress lines (a write to its closed pipe can end the host), and the
-            // scale-down must not depend on it.
-            if (delay > 0) {
-                try {
-                    await this.ports.clock.sleep(delay * 1000);
-                } catch {
-                    // The clock stops when the run is cancelled or pulumi is gone: scale down now.
-                }
-            }
-            await this.ports.workloads.scaleCanary(0);
-            return "; traffic is back on the stable version and the canary is scaled to 0";
-        } catch (resetError) {
-            return `; resetting traffic to stable ALSO failed: ${(resetError as Error).message}. Run pulumi up again: every run resets first`;
-        }
     }
 
     /** Before the first step: the canary's first pods ready, then the header route on. */

@@ -66,11 +66,14 @@ export function foreignOwner(meta: OwnedMeta, app: string): string | undefined {
     );
 }
 
+/** The way out of a refusal (notOursMessage ends with it). */
+export const NOT_OURS_FIX =
+    "give the app another app.name or app.namespace, or remove the other object";
+
 /** The refusal, naming the object, its owner and the way out. */
 export function notOursMessage(object: string, app: string, owner: string): string {
     return (
         `${object} is not CanaryApp ${show(app)}'s: ${owner}. The rollout writes and trusts only ` +
-        "objects this program created, so nothing was changed; give the app another app.name or " +
-        "app.namespace, or remove the other object"
+        `objects this program created, so nothing was changed; ${NOT_OURS_FIX}`
     );
 }

@@ -9,6 +9,7 @@ import { judgeMetric } from "../core/judge/metric";
 import { thresholdMetric } from "../core/metrics";
 import { summarize, verdictLine } from "../core/evidence";
 import { describePlan } from "../core/plan";
+import { resetFailed } from "../core/restore";
 import { BaseArgs } from "../core/queries";
 import { MIN_SCRAPES_PER_WINDOW } from "../core/spec";
 import {
@@ -182,11 +183,12 @@ async function canary(inputs: RolloutInputs, conn: Connection, log: Log): Promis
     // Evidence that leaves the process gets a few more seconds, never more.
     await Promise.all(queues.map((q) => q.flush(EVIDENCE_FLUSH_MS)));
     if (clock.stopped()?.exit) {
-        // Nobody will read the result; the engine already put traffic back on stable. The
-        // provider host (resources.ts) exits on this error, or it would linger for good.
-        throw new OrphanedRun(
-            `${rolloutTag(inputs.app)} ${clock.stopped()!.message}; traffic is back on stable`,
-        );
+        // Nobody will read the result; the engine already reset traffic (its reason says how
+        // far). The provider host (resources.ts) exits on this error, or it would linger.
+        const reset = resetFailed(result.reason)
+            ? `: ${result.reason}`
+            : "; traffic is back on stable";
+        throw new OrphanedRun(`${rolloutTag(inputs.app)} ${clock.stopped()!.message}${reset}`);
     }
     const evidence: RunEvidence = { ...result, startedAt, templateHash: inputs.templateHash };
     log(`${rolloutTag(inputs.app)} ${verdictLine(evidence)}; ${await report(evidence, inputs)}`);

@@ -6,7 +6,7 @@
 // resourceVersion it was computed from (kube.ts write), so a concurrent edit means a re-read.
 import type { HeaderMatch } from "../../core/spec";
 import { TrafficRouter } from "../../core/types";
-import type { KubeObject, KubeObjects } from "../kube";
+import { KubeApiError, type KubeObject, type KubeObjects } from "../kube";
 
 export interface GatewayApiTarget {
     /** The HTTPRoute's name. */
@@ -114,10 +114,11 @@ export function rulesWithHeader(
 function weightedIndex(rules: RouteRule[], svc: Services, route: string): number {
     const i = rules.findIndex((r) => isWeightedRule(r, svc));
     if (i < 0) {
-        throw new Error(
+        const failure =
             `${route} has no rule with backendRefs to both ${svc.stableService} and ${svc.canaryService}, ` +
-                "so the rollout cannot weigh them; it was changed outside Pulumi: run `pulumi refresh`, then `pulumi up` to restore it",
-        );
+            "so the rollout cannot weigh them; it was changed outside Pulumi";
+        const fix = "run `pulumi refresh`, then `pulumi up` to restore it";
+        throw new KubeApiError(`${failure}: ${fix}`, undefined, failure, fix);
     }
     return i;
 }

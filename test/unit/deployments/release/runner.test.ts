@@ -313,6 +313,26 @@ describe("release/runner", () => {
         ]);
     });
 
+    it("SIGTERM mid-canary, and the reset after the abort failed: the note claims no traffic on stable", async () => {
+        const reason = ROLLED_BACK.replace(
+            "; traffic is back on the stable version and the canary is scaled to 0",
+            "; resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. Run pulumi up again: every run resets first",
+        );
+        const h = harness(async () => stack);
+        const stack = new FakeStack(undefined, async (o) => {
+            h.cancellation.onSignal("SIGTERM", false);
+            o.onEvent!(runOutputs("shop", evidence("Aborted", reason)));
+            throw commandError("");
+        });
+
+        const r = await h.run();
+        assert.deepStrictEqual([r.outcome, r.exitCode, r.reason], ["cancelled", 6, reason]);
+        assert.deepStrictEqual(r.notes, [
+            "the canary was aborted but resetting traffic to stable failed: the run's reason says what is left and the fix",
+            "the update ended 0s after the signal; pulumi released the stack's lock",
+        ]);
+    });
+
     it("pulumi stopped by force: its lock is removed with pulumi cancel", async () => {
         const h = harness(async () => stack);
         const stack = new FakeStack(undefined, async () => {

@@ -178,11 +178,40 @@ describe("rollout/engine", () => {
         cluster.passesBeforeFailing = 1;
         const r = await run();
         assert.strictEqual(r.verdict, "Aborted");
-        assert.match(
+        assert.strictEqual(
             r.reason,
-            /^canary "demo" rolled back at step 2\/9 \(pause 60s, weight 20%\): success-rate 1 measurements failed .*; resetting traffic to stable ALSO failed: injected failure on scale 0\. Run pulumi up again: every run resets first$/,
+            'canary "demo" rolled back at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "result[0] >= 0.95" (failureLimit 0); last value 0.7: Failed; query: q; ' +
+                "resetting traffic to stable ALSO failed (scaling the canary to 0): injected failure on scale 0, " +
+                "so traffic is back on the stable version, but the canary keeps its pods. Run pulumi up again: every run resets first",
         );
         assert.deepStrictEqual(cluster.calls.slice(-3), ["weight 0", "header off", "scale 0"]);
+    });
+
+    it("a reset that fails at removing the header route: the weight is back to 0, the header route named", async () => {
+        const { run, cluster } = setup(scriptedMetric(["Failed"]));
+        cluster.failOn = "header off";
+        cluster.passesBeforeFailing = 1;
+        const r = await run();
+        assert.strictEqual(
+            r.reason,
+            'canary "demo" rolled back at step 2/9 (pause 60s, weight 20%): success-rate 1 measurements failed "result[0] >= 0.95" (failureLimit 0); last value 0.7: Failed; query: q; ' +
+                "resetting traffic to stable ALSO failed (removing the header route): injected failure on header off, " +
+                "so the weight is back to 0, but a header route may still reach the canary. Run pulumi up again: every run resets first",
+        );
+        assert.deepStrictEqual(cluster.calls.slice(-2), ["weight 0", "header off"]);
+    });
+
+    it("a step error the reset meets again is said once, and nothing is claimed restored", async () => {
+        const { run, cluster } = setup(scriptedMetric(["Successful"]));
+        cluster.failOn = "weight 0";
+        const r = await run();
+        assert.strictEqual(
+            r.reason,
+            'canary "demo" rolled back at step 1/9 (setWeight 20%, weight 0%): step 1/9 (setWeight 20%, weight 0%) failed: injected failure on weight 0; ' +
+                "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+                "Run pulumi up again: every run resets first",
+        );
+        assert.deepStrictEqual(cluster.calls, ["weight 0", "weight 0"]);
     });
 
     it("initialDelay postpones the first measurement after traffic starts", async () => {
