@@ -17,6 +17,8 @@ import {
 const HEADER = { name: "X-Canary", value: "always" };
 const GONE =
     "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi";
+const RECREATE_ROUTE =
+    "run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` (`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails the same way), then `pulumi up`";
 /** What a reason says when the reset met the step's failure again, then the fix. */
 const SAME_THEN = (fix: string) =>
     "; resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
@@ -115,7 +117,7 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             assert.strictEqual(
                 result.outs.lastRun?.reason,
                 `${AT_STEP_1}: step 1/2 (setWeight 50%, weight 0%) failed: ${GONE}` +
-                    SAME_THEN("run `pulumi refresh`, then `pulumi up` to recreate it"),
+                    SAME_THEN(RECREATE_ROUTE),
             );
             assert.strictEqual(result.outs.promotedHash, "h1");
             assert.deepStrictEqual(writes(), []);
@@ -126,7 +128,7 @@ describe("faults: CanaryRollout provider with the gateway-api router (API double
             api.delete("httproutes", "demo", "demo");
             await assert.rejects(
                 captured(() => updateRollout(previous(), inputs({ templateHash: "h1" }))),
-                { message: `${GONE}: run \`pulumi refresh\`, then \`pulumi up\` to recreate it` },
+                { message: `${GONE}: ${RECREATE_ROUTE}` },
             );
             assert.deepStrictEqual(writes(), []);
         });

@@ -135,6 +135,16 @@ const RBAC: Record<Kind, { resource: string; group: string }> = {
     Ingress: { resource: "ingresses", group: "networking.k8s.io" },
     HTTPRoute: { resource: "httproutes", group: "gateway.networking.k8s.io" },
 };
+/** The fix for a deleted object the rollout needs: the Deployments come before it in an update. */
+const RECREATE = "run `pulumi refresh`, then `pulumi up` to recreate it";
+/**
+ * The fix for a deleted route: an update recreates the routes only after the release (they follow
+ * the stable Deployment), and the release needs the route, so it is recreated alone first.
+ */
+const RECREATE_ROUTE =
+    "run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` " +
+    "(`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails " +
+    "the same way), then `pulumi up`";
 /** Gateway API's version of the HTTPRoutes the program creates. */
 export const GATEWAY_API_VERSION = "v1";
 
@@ -260,7 +270,7 @@ export function kubeObjects(kc: KubeConfig, scope: KubeScope, opts: KubeOptions)
                 if (status === 404) {
                     throw fail(
                         `${name(kind, n)} does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi`,
-                        "run `pulumi refresh`, then `pulumi up` to recreate it",
+                        kind === "Deployment" ? RECREATE : RECREATE_ROUTE,
                     );
                 }
                 if (status === 409 || !isTransientHttp(e)) {
