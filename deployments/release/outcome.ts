@@ -2,6 +2,7 @@
 // meanings; --help prints it and the README's "From CI" table is kept equal to it by a test.
 // The classification reads only what the engine said: the runner's own signal, the rollouts'
 // evidence (their outputs), policy events and error diagnostics.
+import { resetFailed } from "../../components/rollout/core/restore";
 
 export type Outcome = "promoted" | "rolled-back" | "invalid" | "infrastructure" | "cancelled";
 
@@ -38,7 +39,8 @@ export const EXIT_CODES: readonly {
     {
         outcome: "infrastructure",
         code: 5,
-        meaning: "infrastructure error (cluster, Prometheus, backend, lock, CLI)",
+        meaning:
+            "infrastructure error (cluster, Prometheus, backend, lock, CLI), or a failed reset",
     },
     {
         outcome: "cancelled",
@@ -98,7 +100,9 @@ export function classify(f: Facts): { outcome: Outcome; reason: string } {
         return { outcome: "invalid", reason: `policy violation: ${f.violations[0]}` };
     }
     if (rolledBack !== undefined) {
-        return { outcome: "rolled-back", reason: rolledBack };
+        // Exit 3 promises traffic back on stable; a reset that failed keeps no such promise.
+        const outcome = resetFailed(rollback!) ? "infrastructure" : "rolled-back";
+        return { outcome, reason: rolledBack };
     }
     for (const re of CONFIG) {
         const e = first(re);

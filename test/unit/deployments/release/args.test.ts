@@ -97,7 +97,7 @@ describe("release/args", () => {
                     "  2   bad command line",
                     "  3   the analysis failed: traffic is back on stable, stable unchanged",
                     "  4   invalid config or a mandatory policy violation: nothing was changed",
-                    "  5   infrastructure error (cluster, Prometheus, backend, lock, CLI)",
+                    "  5   infrastructure error (cluster, Prometheus, backend, lock, CLI), or a failed reset",
                     "  6   cancelled by SIGTERM/SIGINT: traffic back on stable, stack unlocked",
                     "",
                 ].join("\n"),

@@ -86,6 +86,39 @@ describe("release/outcome", () => {
         });
     });
 
+    it("a rollback whose reset failed is no exit 3 (traffic may not be on stable): infrastructure, with the engine's reason", async () => {
+        const cluster = new RecordingCluster();
+        cluster.failOn = "weight 0";
+        cluster.passesBeforeFailing = 1;
+        const result = await runRollout(
+            {
+                app: "shop",
+                steps: stepsOf([{ setWeight: 20 }, { analysis: {} }]),
+                totalReplicas: 4,
+                deadlineSeconds: 600,
+                metrics: [scriptedMetric(["Failed"])],
+            },
+            {
+                router: cluster,
+                workloads: cluster,
+                clock: new FakeClock(),
+                report: () => undefined,
+            },
+        );
+        const reason =
+            'canary "shop" rolled back at step 2/2 (analysis (1 successful measurement), weight 20%): success-rate 1 measurements failed "result[0] >= 0.95" (failureLimit 0); last value 0.7: Failed; query: q; ' +
+            "resetting traffic to stable ALSO failed: injected failure on weight 0, so nothing was reset: the weight and the canary's pods are as the step left them. " +
+            "Run pulumi up again: every run resets first";
+        assert.strictEqual(result.reason, reason);
+        const got = classify(facts({ errors: [reason, "update failed"] }));
+        assert.deepStrictEqual(got, { outcome: "infrastructure", reason });
+        assert.strictEqual(exitCode(got.outcome), 5);
+        assert.deepStrictEqual(classify(facts({ rolledBack: [reason] })), {
+            outcome: "infrastructure",
+            reason,
+        });
+    });
+
     it("the runner's own signal wins over the rollback it caused", async () => {
         const message = await rolledBackMessage();
         assert.deepStrictEqual(classify(facts({ cancelled: true, errors: [message] })), {
