@@ -6,13 +6,15 @@
 // requests bring (D per unit when k = 1, Kelly's bet): drift k(2 - k) D, variance 2 k^2 D (the
 // Gaussian approximation of a log likelihood ratio). The time to reach b = ln(1/beta) is then
 // inverse Gaussian with mean b / (k(2 - k) D) and shape b^2 / (2 k^2 D). Its quantiles scale with
-// 1/D and their shape parameter b(2 - k) / (2k) does not depend on D, so the k that minimises a
+// 1/D, as the ratio of shape to mean, b(2 - k) / (2k), does not depend on D: the k that minimises a
 // quantile is the same at any traffic, weight and error rate. Kelly's k = 1 gives the shortest
 // median and a long tail; a gate waits for its slowest canaries, so the judge takes the k that
 // minimises the (1 - beta) quantile: e.g. 0.72 for beta = 0.05 (the 95th percentile 8% shorter in
 // information than Kelly's, the median 21% longer). Any k > 0 keeps the bet below the null line,
 // so the guarantee (a canary worse than the tolerance is accepted with probability <= beta) is
 // the same.
+// Where the deadline binds rather than the tail (a gate at 2 rps), the longer median costs
+// acceptances within the deadline: the README's "What a low-traffic service should choose".
 
 /** The grid k is chosen on: hundredths, so the fraction is exact and the same on every machine. */
 const STEPS = 100;
