@@ -4,6 +4,7 @@
 // the drift alone reaches the bound), with the judge's caps and the scrape's delay, the excess bet
 // as if it already knew the canary's rate. No noise, no overshoot, no dispersion: the measured
 // median should be near it, the tails longer.
+import { acceptFraction } from "../../components/rollout/core/judge/acceptFraction";
 import { CAP_LARGEST, capLargest } from "../../components/rollout/core/judge/caps";
 import { nullStableRate } from "../../components/rollout/core/judge/evalue";
 import { INGEST_MARGIN_SECONDS } from "../../components/rollout/core/judge/schedule";
@@ -96,7 +97,12 @@ export function expectedDecision(
             shift: Math.max(WIDE_SHIFT, p.tolerance),
         },
     ];
-    const accept: Bet = { thetaC: theta, thetaS: theta, shift: p.tolerance };
+    const k = acceptFraction(p.missedDetectionRate);
+    const accept: Bet = {
+        thetaC: theta + (1 - k) * p.tolerance,
+        thetaS: theta,
+        shift: p.tolerance,
+    };
     const caps = intervalCaps(p, {
         seconds: scrapeSeconds,
         scrapeSeconds,

@@ -261,6 +261,7 @@ class Run {
             canaryTrafficSeconds: this.trafficSeconds(),
             timeLeftMs: this.deadline - this.ports.clock.now(),
             weights: this.weights.map((w) => ({ ...w })),
+            analysis: "analysis" in this.plan.steps[this.index],
         };
         let m: Measurement;
         try {

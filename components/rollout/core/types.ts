@@ -80,6 +80,8 @@ export interface MeasureContext {
      * first weight above 0, at 0s. E.g. [{0, 20}, {60, 40}] at 75s: 20% until 60s, 40% since.
      */
     weights: WeightChange[];
+    /** True in an analysis step: the one promotion waits on (a pause ends by its clock). */
+    analysis?: boolean;
 }
 
 /** One measurement as recorded in the evidence. */

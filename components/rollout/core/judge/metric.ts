@@ -3,16 +3,10 @@
 import { DEFAULT_LIMITS, fmt, queryWithin } from "../analysis";
 import { BaseArgs, renderQuery } from "../queries";
 import { JudgeSpec, ROUTER_DEFAULTS, RouterKind } from "../spec";
-import {
-    MeasureContext,
-    MeasurementResult,
-    Metric,
-    MetricsSource,
-    QueryResult,
-    WeightChange,
-} from "../types";
+import { MeasureContext, MeasurementResult, Metric, MetricsSource, QueryResult } from "../types";
 import { Counts, KEYS, ZERO } from "./counts";
-import { nextReading, NO_SCRAPES, observe } from "./schedule";
+import { holdReason, holdsPromotion } from "./hold";
+import { nextReading, NO_SCRAPES, observe, weightsDuring } from "./schedule";
 import {
     bounds,
     checkParams,
@@ -149,18 +143,6 @@ export function readAfterFirstTraffic(text: string): number | undefined {
     return m ? Number(m[1]) : undefined;
 }
 
-/** The weights in effect during (from, to], in order, without repeats. */
-export function weightsDuring(weights: WeightChange[], from: number, to: number): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < weights.length; i++) {
-        const end = i + 1 < weights.length ? weights[i + 1].atSeconds : Infinity;
-        if (weights[i].atSeconds <= to && end > from && out[out.length - 1] !== weights[i].weight) {
-            out.push(weights[i].weight);
-        }
-    }
-    return out;
-}
-
 /** The roll-back bet that carries the evidence, as the excess it stands for, e.g. "+0.3". */
 function strongest(state: SequentialState, tolerance: number): string {
     const w = rejectWeights();
@@ -214,6 +196,7 @@ export function judgeMetric(
     let baseAt = 0;
     let baseSample: number | undefined;
     let scrapes = NO_SCRAPES;
+    let held = 0;
     return {
         name: "judge",
         intervalSeconds: judge.intervalSeconds,
@@ -326,6 +309,15 @@ export function judgeMetric(
             ];
             const blocked = reasons.find(([holds]) => holds);
             if (judge.role === "guard" && !blocked) {
+                if (holdsPromotion(d.rejectLogE, rejectAbove, held, ctx.analysis === true)) {
+                    held++;
+                    const why = holdReason(d.rejectLogE, rejectAbove, held);
+                    return {
+                        ...out,
+                        phase: "Inconclusive",
+                        message: `${counts}: ${why}${tempered}`,
+                    };
+                }
                 return {
                     ...out,
                     phase: "Successful",

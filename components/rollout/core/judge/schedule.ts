@@ -1,6 +1,7 @@
 // When the judge reads Prometheus: just after a scrape, rather than at a phase that is random to
 // the scrapes (on average half a scrape interval after the data it reads). Only ever sooner than the
 // judge's interval says, and only to see the same scrape a reading then would see. Pure.
+import type { WeightChange } from "../types";
 
 /**
  * How long after a scrape's timestamp (its start) the judge first reads it: Prometheus appends a
@@ -53,4 +54,16 @@ export function nextReading(clock: ScrapeClock, dueSeconds: number, scrapeSecond
     }
     const k = Math.floor((dueSeconds - clock.margin - clock.sample) / scrapeSeconds);
     return k >= 1 ? clock.sample + k * scrapeSeconds + clock.margin : dueSeconds;
+}
+
+/** The weights in effect during (from, to], in order, without repeats. */
+export function weightsDuring(weights: WeightChange[], from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < weights.length; i++) {
+        const end = i + 1 < weights.length ? weights[i + 1].atSeconds : Infinity;
+        if (weights[i].atSeconds <= to && end > from && out[out.length - 1] !== weights[i].weight) {
+            out.push(weights[i].weight);
+        }
+    }
+    return out;
 }

@@ -23,6 +23,7 @@ import { addCounts, Counts, KEYS, ZERO } from "./counts";
 import { addMoments, localTemper, Moments, NO_MOMENTS, runDispersion } from "./dispersion";
 import { addInterval, BetLog, CAP_LARGEST, floor, FRESH } from "./caps";
 import { Bet, logEValue } from "./evalue";
+import { acceptFraction } from "./acceptFraction";
 
 /** The test's parameters: alpha is falseRollbackRate, beta missedDetectionRate. */
 export type SequentialParams = Pick<
@@ -228,10 +229,16 @@ export function rejectBets(state: SequentialState, tolerance: number): Bet[] {
     ];
 }
 
-/** The accept side's bet: the canary fails as stable does. */
-export function acceptBet(state: SequentialState, tolerance: number): Bet {
+/**
+ * The accept side's bet: the canary fails acceptFraction(beta) of the way from the null line
+ * (stable's rate + tolerance) to stable's rate, which makes the slowest acceptances (the 1 - beta
+ * quantile) of a canary failing as stable does the soonest (acceptFraction.ts). E.g. stable at 1%,
+ * tolerance 1%, beta 0.05: the canary at 1.28%.
+ */
+export function acceptBet(state: SequentialState, p: SequentialParams): Bet {
     const thetaS = stableRate(state);
-    return { thetaC: thetaS, thetaS, shift: tolerance };
+    const k = acceptFraction(p.missedDetectionRate);
+    return { thetaC: thetaS + (1 - k) * p.tolerance, thetaS, shift: p.tolerance };
 }
 
 /**
@@ -326,7 +333,7 @@ export function update(
         counts: addCounts(state.counts, inc),
         rejectLog: rejectRun.map((b) => b.log),
         rejectRun,
-        acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p.tolerance)),
+        acceptLog: state.acceptLog + logEValue(inc, acceptBet(state, p)),
         lastTemper: temper,
         recent,
         used: state.used + 1,

@@ -200,7 +200,7 @@ describe("rollout/judge sequentialDecision", () => {
             intervals: 2,
             decision: "reject",
             reject: "9.274",
-            accept: "-14.714",
+            accept: "-9.341",
         });
     });
 
@@ -217,7 +217,7 @@ describe("rollout/judge sequentialDecision", () => {
             intervals: 3,
             decision: "reject",
             reject: "7.352",
-            accept: "-18.230",
+            accept: "-11.548",
         });
         // One interval alone still never rolls back, however strong: 40 failures in 40.
         const one = sequentialDecision(
@@ -233,7 +233,7 @@ describe("rollout/judge sequentialDecision", () => {
             intervals: 14,
             decision: "reject",
             reject: "5.952",
-            accept: "-12.946",
+            accept: "-7.865",
         });
     });
 
@@ -243,18 +243,18 @@ describe("rollout/judge sequentialDecision", () => {
             intervals: 84,
             decision: "reject",
             reject: "5.621",
-            accept: "-34.115",
+            accept: "-19.375",
         });
     });
 
-    it("healthy, equal 1% rates: accepted after 28 intervals, never rolled back", () => {
+    it("healthy, equal 1% rates: accepted after 30 intervals, never rolled back", () => {
         const one = [1, 0, 0, 1, 0];
         const rs = readings(180, (i) => interval(one[i % 5], i));
         assert.deepStrictEqual(decidedAfter(rs), {
-            intervals: 28,
+            intervals: 30,
             decision: "accept",
             reject: "-6.109",
-            accept: "3.347",
+            accept: "3.040",
         });
         // The roll-back bets sit on their floor; the statistic adds ln of the largest weight, 0.4.
         const end = sequentialDecision(rs, P);
@@ -268,19 +268,19 @@ describe("rollout/judge sequentialDecision", () => {
         assert.strictEqual(decidedAfter(rs), undefined);
         const d = sequentialDecision(rs, P);
         assert.strictEqual(d.rejectLogE.toFixed(3), "-6.109");
-        assert.strictEqual(d.acceptLogE.toFixed(3), "-6.088");
+        assert.strictEqual(d.acceptLogE.toFixed(3), "1.252");
     });
 
-    it("zero failures are evidence: a clean canary against stable at 1% is accepted after 320 requests", () => {
+    it("zero failures are evidence: a clean canary against stable at 1% is accepted after 480 requests", () => {
         assert.deepStrictEqual(decidedAfter(readings(60, (i) => interval(0, i))), {
-            intervals: 8,
+            intervals: 12,
             decision: "accept",
-            reject: "-3.754",
-            accept: "3.003",
+            reject: "-5.116",
+            accept: "3.178",
         });
     });
 
-    it("zero failures on both versions: accepted after 8 intervals (320 canary requests)", () => {
+    it("zero failures on both versions: accepted after 11 intervals (440 canary requests)", () => {
         const clean = {
             canaryRequests: 40,
             canaryFailures: 0,
@@ -289,10 +289,10 @@ describe("rollout/judge sequentialDecision", () => {
         };
         const start = { ...START, stableFailures: 0 };
         assert.deepStrictEqual(decidedAfter(readings(60, () => clean, start)), {
-            intervals: 8,
+            intervals: 11,
             decision: "accept",
-            reject: "-4.064",
-            accept: "3.155",
+            reject: "-5.254",
+            accept: "3.129",
         });
     });
 
@@ -384,7 +384,7 @@ describe("rollout/judge sequentialDecision", () => {
         const good = [1, 0, 0, 1, 0];
         assert.deepStrictEqual(
             decidedAfter(readings(60, (i) => interval(i < 18 ? good[i % 5] : 12, i))),
-            { intervals: 27, decision: "reject", reject: "6.377", accept: "-12.579" },
+            { intervals: 27, decision: "reject", reject: "6.377", accept: "-7.876" },
         );
     });
 
@@ -704,7 +704,7 @@ describe("rollout/judge judgeMetric", () => {
                 "rate is more than 0.01 above stable's (the evidence points to +0.3), 60s after the " +
                 "canary first got traffic",
         );
-        assert.deepStrictEqual(last!.value, [11.266, -37.796, 60, 240, 7, 960]);
+        assert.deepStrictEqual(last!.value, [11.266, -23.893, 60, 240, 7, 960]);
         assert.strictEqual(last!.requests, 240);
     });
 
@@ -716,21 +716,21 @@ describe("rollout/judge judgeMetric", () => {
         await m.measure(ctx(0));
         const phases: string[] = [];
         let last: MeasurementResult | undefined;
-        for (let i = 1; i <= 10; i++) {
+        for (let i = 1; i <= 13; i++) {
             c = add(c, interval(0, i));
             src.counters = { ...c };
             last = await m.measure(ctx(10 * i));
             phases.push(last.phase);
         }
-        // 320 clean canary requests are not quite enough against stable at 1%; 360 are.
+        // 440 clean canary requests are not quite enough against stable at 1%; 480 are.
         assert.deepStrictEqual(phases, [
-            ...Array(8).fill("Inconclusive"),
+            ...Array(11).fill("Inconclusive"),
             "Successful",
             "Successful",
         ]);
         assert.strictEqual(
             last!.message,
-            "canary 0/400 failed (0%) vs stable 16/1600 (1%): accept ln e 3.76 >= 3: the canary's " +
+            "canary 0/520 failed (0%) vs stable 20/2080 (0.96%): accept ln e 3.42 >= 3: the canary's " +
                 "error rate is within 0.01 of stable's",
         );
     });
@@ -770,7 +770,7 @@ describe("rollout/judge judgeMetric", () => {
         const ok = await m.measure(ctx(10));
         assert.strictEqual(
             ok.message,
-            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): accept ln e 0.42 < 3 and roll-back ln e " +
+            "canary 0/40 failed (0%) vs stable 2/160 (1.3%): accept ln e 0.3 < 3 and roll-back ln e " +
                 "-1.31 < 5.3: not enough evidence yet, waiting for more requests",
         );
         src.counters = { canaryRequests: 80, stableRequests: 1320 };
@@ -908,8 +908,13 @@ describe("rollout/judge in the engine", () => {
         return { r, seen };
     }
 
-    it("passes every metric the weights it set, with their times", async () => {
+    it("passes every metric the weights it set, with their times, and whether it is in an analysis step", async () => {
         const { seen } = await run(JUDGE, 0.01);
+        // The reading due when the analysis step starts is taken in it (120s): the last one.
+        assert.deepStrictEqual(
+            seen.map((c) => `${c.canaryTrafficSeconds}s ${c.analysis}`),
+            [...Array(12).keys()].map((i) => `${10 * i}s false`).concat("120s true"),
+        );
         assert.deepStrictEqual(seen[0].weights, [{ atSeconds: 0, weight: 20 }]);
         assert.deepStrictEqual(seen[seen.length - 1].weights, [
             { atSeconds: 0, weight: 20 },
