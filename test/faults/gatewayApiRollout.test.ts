@@ -18,7 +18,7 @@ const HEADER = { name: "X-Canary", value: "always" };
 const GONE =
     "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi";
 const RECREATE_ROUTE =
-    "run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` (`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails the same way), then `pulumi up`";
+    "run `pulumi refresh`, then `pulumi up` twice: the first recreates it but fails once more (an update creates the routes after the release, which needs the route), the second releases";
 /** What a reason says when the reset met the step's failure again, then the fix. */
 const SAME_THEN = (fix: string) =>
     "; resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +

@@ -228,7 +228,7 @@ describe("faults: Kubernetes API (real adapters, API double)", () => {
             api.delete("ingresses", "demo", "demo-canary");
             await assert.rejects(adapters().setWeight(20), {
                 message:
-                    "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` (`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails the same way), then `pulumi up`",
+                    "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` twice: the first recreates it but fails once more (an update creates the routes after the release, which needs the route), the second releases",
             });
             assert.deepStrictEqual(api.calls(), ["GET ingresses/demo-canary 404"]);
         });

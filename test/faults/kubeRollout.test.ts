@@ -89,7 +89,7 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
                 'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ' +
                     "reading Ingress demo/demo-canary failed: Ingress demo/demo-canary does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi; " +
                     "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
-                    "Fix: run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` (`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails the same way), then `pulumi up`; the next pulumi up resets traffic first",
+                    "Fix: run `pulumi refresh`, then `pulumi up` twice: the first recreates it but fails once more (an update creates the routes after the release, which needs the route), the second releases; the next pulumi up resets traffic first",
             );
             assert.strictEqual(result.outs.promotedHash, "h1");
             assert.deepStrictEqual(writes(), []);
@@ -110,7 +110,7 @@ describe("faults: CanaryRollout provider against the Kubernetes API double", fun
                 'canary "demo" rolled back at step 1/2 (setWeight 50%, weight 0%): step 1/2 (setWeight 50%, weight 0%) failed: ' +
                     "reading HTTPRoute demo/demo failed: HTTPRoute demo/demo does not exist (HTTP 404); this stack created it, so it was deleted outside Pulumi; " +
                     "resetting traffic to stable failed the same way, so nothing was reset: the weight and the canary's pods are as the step left them. " +
-                    "Fix: run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` (`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails the same way), then `pulumi up`; the next pulumi up resets traffic first",
+                    "Fix: run `pulumi refresh`, then `pulumi up` twice: the first recreates it but fails once more (an update creates the routes after the release, which needs the route), the second releases; the next pulumi up resets traffic first",
             );
             assert.strictEqual(result.outs.promotedHash, "h1");
             assert.deepStrictEqual(api.writes(), []);

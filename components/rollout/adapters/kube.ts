@@ -138,13 +138,13 @@ const RBAC: Record<Kind, { resource: string; group: string }> = {
 /** The fix for a deleted object the rollout needs: the Deployments come before it in an update. */
 const RECREATE = "run `pulumi refresh`, then `pulumi up` to recreate it";
 /**
- * The fix for a deleted route: an update recreates the routes only after the release (they follow
- * the stable Deployment), and the release needs the route, so it is recreated alone first.
+ * The fix for a deleted route: an update creates the routes after the release (they follow the
+ * stable Deployment), and the release needs the route, so the first pulumi up after the refresh
+ * fails once more and recreates the route; the next releases (test/e2e/routeGone.test.ts).
  */
 const RECREATE_ROUTE =
-    "run `pulumi refresh`, then recreate it alone with `pulumi up --target '<its URN>'` " +
-    "(`pulumi preview --urns` shows it to be created; a plain pulumi up releases first and fails " +
-    "the same way), then `pulumi up`";
+    "run `pulumi refresh`, then `pulumi up` twice: the first recreates it but fails once more " +
+    "(an update creates the routes after the release, which needs the route), the second releases";
 /** Gateway API's version of the HTTPRoutes the program creates. */
 export const GATEWAY_API_VERSION = "v1";
 
