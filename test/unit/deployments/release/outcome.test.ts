@@ -18,9 +18,9 @@ const facts = (f: Partial<Facts>): Facts => ({
     ...f,
 });
 
-/** The provider's failure message for a canary the analysis rejected, from the real engine. */
-async function rolledBackMessage(): Promise<string> {
-    const result = await runRollout(
+/** The engine's result for a canary the analysis rejects, on `cluster`. */
+async function rejected(cluster = new RecordingCluster()) {
+    return runRollout(
         {
             app: "shop",
             steps: stepsOf([{ setWeight: 20 }, { analysis: {} }]),
@@ -28,13 +28,13 @@ async function rolledBackMessage(): Promise<string> {
             deadlineSeconds: 600,
             metrics: [scriptedMetric(["Failed"])],
         },
-        {
-            router: new RecordingCluster(),
-            workloads: new RecordingCluster(),
-            clock: new FakeClock(),
-            report: () => undefined,
-        },
+        { router: cluster, workloads: cluster, clock: new FakeClock(), report: () => undefined },
     );
+}
+
+/** The provider's failure message for a canary the analysis rejected, from the real engine. */
+async function rolledBackMessage(): Promise<string> {
+    const result = await rejected();
     assert.strictEqual(result.verdict, "Aborted");
     return `${result.reason}\nevidence (started 2026-01-01T00:00:00Z, 0s):\n  t=0s step 2 ...`;
 }
@@ -90,21 +90,7 @@ describe("release/outcome", () => {
         const cluster = new RecordingCluster();
         cluster.failOn = "weight 0";
         cluster.passesBeforeFailing = 1;
-        const result = await runRollout(
-            {
-                app: "shop",
-                steps: stepsOf([{ setWeight: 20 }, { analysis: {} }]),
-                totalReplicas: 4,
-                deadlineSeconds: 600,
-                metrics: [scriptedMetric(["Failed"])],
-            },
-            {
-                router: cluster,
-                workloads: cluster,
-                clock: new FakeClock(),
-                report: () => undefined,
-            },
-        );
+        const result = await rejected(cluster);
         const reason =
             'canary "shop" rolled back at step 2/2 (analysis (1 successful measurement), weight 20%): success-rate 1 measurements failed "result[0] >= 0.95" (failureLimit 0); last value 0.7: Failed; query: q; ' +
             "resetting traffic to stable ALSO failed: injected failure on weight 0, so nothing was reset: the weight and the canary's pods are as the step left them. " +
